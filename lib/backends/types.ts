@@ -1,0 +1,84 @@
+import type { FloatArray } from '../tensor.js';
+
+export type BackendName = 'cuda' | 'cpu' | 'wasm' | 'js';
+export type BackendChoice = BackendName | 'auto';
+/** The order `auto` tries, and the order an op falls through when a backend lacks it. */
+export const BACKEND_ORDER: readonly BackendName[] = ['cuda', 'cpu', 'wasm', 'js'];
+
+export interface BackendInfo {
+  name: BackendName;
+  available: boolean;
+  /** Why the backend is unavailable (absent when it is available). */
+  reason?: string;
+  /** Instruction set in use: 'avx2', 'sse2', 'scalar', 'wasm-simd128', 'cuda', 'js'. */
+  simd: string;
+  /** Threads one op uses. */
+  threads: number;
+  /** The device (CPU model, GPU name, or the JS engine). */
+  device: string;
+  /** The ops this backend implements; the others fall through to the next backend. */
+  ops: string[];
+}
+
+/** rng = Uint32Array [seedLo, seedHi, streamLo, streamHi]. */
+export type Rng = Uint32Array;
+
+/**
+ * The kernel interface every backend implements (all of it, or a part: ops it lacks fall through).
+ * Arguments are checked by lib/ops before any call; outputs are preallocated by the caller.
+ * `offset` is the global index of the first element (so large tensors can be filled in chunks).
+ */
+export interface Kernels {
+  philox(counter: Uint32Array, key: Uint32Array, out: Uint32Array): void;
+  words(rng: Rng, offset: number, out: Uint32Array): void;
+  uniform(rng: Rng, offset: number, out: FloatArray): void;
+  normal(rng: Rng, offset: number, mean: number, std: number, out: FloatArray): void;
+  bernoulli(rng: Rng, offset: number, threshold: number, out: Uint8Array): void;
+  dropout(rng: Rng, offset: number, threshold: number, scale: number, x: FloatArray, out: FloatArray, mask: Uint8Array | null): void;
+  mlmMask(
+    rng: Rng,
+    offset: number,
+    ids: Int32Array,
+    special: Uint8Array,
+    candidates: Int32Array,
+    maskTokenId: number,
+    selectThreshold: number,
+    maskThreshold: number,
+    randomThreshold: number,
+    ignoreIndex: number,
+    inputIds: Int32Array,
+    labels: Int32Array,
+  ): void;
+  maeMask(rng: Rng, batch: number, tokens: number, keep: number, idsKeep: Int32Array, idsRestore: Int32Array, mask: Uint8Array): void;
+  dropTokens(rng: Rng, batch: number, tokens: number, dim: number, keep: number, x: FloatArray, out: FloatArray, positions: Int32Array): void;
+  expectedEmbedding(vocab: number, dim: number, special: Uint8Array, maskTokenId: number, a: number, b: number, c: number, table: FloatArray, out: FloatArray): void;
+}
+
+export type OpName = keyof Kernels;
+
+/** Promise forms, where the backend runs them off the event loop itself (the native addon). */
+export type AsyncKernels = { [K in OpName]?: (...args: Parameters<Kernels[K]>) => Promise<void> };
+
+export interface Backend {
+  readonly name: BackendName;
+  info(): BackendInfo;
+  readonly kernels: Partial<Kernels>;
+  readonly asyncKernels?: AsyncKernels;
+}
+
+/** Which arguments of each op are outputs (the worker-thread path copies these back). */
+export const OUTPUT_ARGS: { readonly [K in OpName]: readonly number[] } = {
+  philox: [2],
+  words: [2],
+  uniform: [2],
+  normal: [4],
+  bernoulli: [3],
+  dropout: [5, 6],
+  mlmMask: [10, 11],
+  maeMask: [4, 5, 6],
+  dropTokens: [6, 7],
+  expectedEmbedding: [8],
+};
+
+/** Every op of the kernel interface. */
+export const OP_NAMES = Object.keys(OUTPUT_ARGS) as OpName[];

@@ -1,0 +1,205 @@
+// The WebAssembly backend: the native/core kernels compiled to wasm32 with SIMD128
+// (native/wasm/kexue.wasm, committed, so installing kexue needs no toolchain). Single-threaded;
+// its Promise forms run in a worker thread (lib/backends/worker.ts).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { KexueError, type ErrorCode } from '../errors.js';
+import type { FloatArray } from '../tensor.js';
+import { OP_NAMES, type Backend, type Kernels, type Rng } from './types.js';
+
+// The few WebAssembly API types used here (TypeScript ships them only with the DOM library).
+declare const WebAssembly: {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+};
+
+interface WasmExports {
+  memory: { buffer: ArrayBuffer };
+  _initialize(): void;
+  kx_alloc(bytes: number): number;
+  kx_free(ptr: number): void;
+  kx_isa(): number;
+  kx_bad_index(): number;
+  kx_philox(ctr: number, key: number, out: number): void;
+  kx_words(rng: number, offset: number, n: number, out: number): number;
+  kx_uniform_f32(rng: number, offset: number, n: number, out: number): number;
+  kx_uniform_f64(rng: number, offset: number, n: number, out: number): number;
+  kx_normal_f32(rng: number, offset: number, n: number, mean: number, std: number, out: number): number;
+  kx_normal_f64(rng: number, offset: number, n: number, mean: number, std: number, out: number): number;
+  kx_bernoulli(rng: number, offset: number, n: number, thr: number, out: number): number;
+  kx_dropout_f32(rng: number, offset: number, n: number, thr: number, scale: number, x: number, out: number, mask: number): number;
+  kx_dropout_f64(rng: number, offset: number, n: number, thr: number, scale: number, x: number, out: number, mask: number): number;
+  kx_mlm(...args: number[]): number;
+  kx_mae(rng: number, batch: number, tokens: number, keep: number, idsKeep: number, idsRestore: number, mask: number): number;
+  kx_drop_tokens_f32(rng: number, batch: number, tokens: number, dim: number, keep: number, x: number, out: number, pos: number): number;
+  kx_drop_tokens_f64(rng: number, batch: number, tokens: number, dim: number, keep: number, x: number, out: number, pos: number): number;
+  kx_expected_embedding_f32(vocab: number, dim: number, special: number, maskId: number, a: number, b: number, c: number, table: number, out: number): number;
+  kx_expected_embedding_f64(vocab: number, dim: number, special: number, maskId: number, a: number, b: number, c: number, table: number, out: number): number;
+}
+
+const STATUS: Record<number, ErrorCode> = { 1: 'E_RANGE', 2: 'E_SHAPE', 3: 'E_DTYPE', 4: 'E_OOM', 5: 'E_BACKEND', 6: 'E_INTERNAL' };
+/** Elements per call of the elementwise kernels: bounds the module's memory for any tensor size. */
+const CHUNK = 1 << 20;
+
+export const WASM_PATH = fileURLToPath(new URL('../../native/wasm/kexue.wasm', import.meta.url));
+
+/** SIMD128 feature test: validate a tiny module that uses a v128 (as tfjs-backend-wasm does). */
+function simdSupported(): boolean {
+  // (module (func (result v128) (v128.const i32x4 0 0 0 0)))
+  const bytes = new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 11,
+  ]);
+  return WebAssembly.validate(bytes);
+}
+
+class WasmKernels implements Kernels {
+  constructor(private readonly ex: WasmExports) {}
+
+  private alloc(bytes: number): number {
+    const p = this.ex.kx_alloc(bytes);
+    if (p === 0) throw new KexueError('E_OOM', `wasm backend: cannot allocate ${bytes} bytes in the module's memory (4 GiB at most)`);
+    return p;
+  }
+
+  /** Allocates len(arrays) regions, copies the given inputs in, runs fn, copies outputs back, frees. */
+  private run(arrays: (ArrayBufferView | null)[], inputs: boolean[], fn: (ptrs: number[]) => number, what: string): void {
+    const ptrs: number[] = [];
+    try {
+      for (const a of arrays) ptrs.push(a ? this.alloc(a.byteLength) : 0);
+      const heap = () => new Uint8Array(this.ex.memory.buffer);
+      arrays.forEach((a, i) => {
+        if (a && inputs[i]) heap().set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), ptrs[i]);
+      });
+      const status = fn(ptrs);
+      if (status !== 0) {
+        let msg = `${what} failed (${STATUS[status] ?? status})`;
+        if (what === 'mlmMask' && status === 1 && this.ex.kx_bad_index() >= 0) msg = `${what}: ids[${this.ex.kx_bad_index()}] is out of range`;
+        throw new KexueError(STATUS[status] ?? 'E_INTERNAL', `wasm backend: ${msg}`);
+      }
+      const h = heap();
+      arrays.forEach((a, i) => {
+        if (a && !inputs[i]) new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(h.subarray(ptrs[i], ptrs[i] + a.byteLength));
+      });
+    } finally {
+      for (const p of ptrs) if (p) this.ex.kx_free(p);
+    }
+  }
+
+  /** Runs an elementwise kernel over [0, n) in chunks; slice(a, b) gives the chunk's arrays. */
+  private chunks(n: number, fn: (begin: number, end: number) => void): void {
+    for (let b = 0; b < n; b += CHUNK) fn(b, Math.min(n, b + CHUNK));
+  }
+
+  philox(counter: Uint32Array, key: Uint32Array, out: Uint32Array): void {
+    this.run([counter, key, out], [true, true, false], ([c, k, o]) => (this.ex.kx_philox(c, k, o), 0), 'philox');
+  }
+
+  words(rng: Rng, offset: number, out: Uint32Array): void {
+    this.chunks(out.length, (b, e) =>
+      this.run([rng, out.subarray(b, e)], [true, false], ([r, o]) => this.ex.kx_words(r, offset + b, e - b, o), 'words'),
+    );
+  }
+
+  uniform(rng: Rng, offset: number, out: FloatArray): void {
+    const f = out instanceof Float64Array ? this.ex.kx_uniform_f64 : this.ex.kx_uniform_f32;
+    this.chunks(out.length, (b, e) => this.run([rng, out.subarray(b, e)], [true, false], ([r, o]) => f(r, offset + b, e - b, o), 'uniform'));
+  }
+
+  normal(rng: Rng, offset: number, mean: number, std: number, out: FloatArray): void {
+    const f = out instanceof Float64Array ? this.ex.kx_normal_f64 : this.ex.kx_normal_f32;
+    this.chunks(out.length, (b, e) =>
+      this.run([rng, out.subarray(b, e)], [true, false], ([r, o]) => f(r, offset + b, e - b, mean, std, o), 'normal'),
+    );
+  }
+
+  bernoulli(rng: Rng, offset: number, threshold: number, out: Uint8Array): void {
+    this.chunks(out.length, (b, e) =>
+      this.run([rng, out.subarray(b, e)], [true, false], ([r, o]) => this.ex.kx_bernoulli(r, offset + b, e - b, threshold, o), 'bernoulli'),
+    );
+  }
+
+  dropout(rng: Rng, offset: number, threshold: number, scale: number, x: FloatArray, out: FloatArray, mask: Uint8Array | null): void {
+    const f = x instanceof Float64Array ? this.ex.kx_dropout_f64 : this.ex.kx_dropout_f32;
+    this.chunks(x.length, (b, e) =>
+      this.run(
+        [rng, x.subarray(b, e), out.subarray(b, e), mask ? mask.subarray(b, e) : null],
+        [true, true, false, false],
+        ([r, xp, o, m]) => f(r, offset + b, e - b, threshold, scale, xp, o, m),
+        'dropout',
+      ),
+    );
+  }
+
+  mlmMask(
+    rng: Rng,
+    offset: number,
+    ids: Int32Array,
+    special: Uint8Array,
+    candidates: Int32Array,
+    maskTokenId: number,
+    selectThreshold: number,
+    maskThreshold: number,
+    randomThreshold: number,
+    ignoreIndex: number,
+    inputIds: Int32Array,
+    labels: Int32Array,
+  ): void {
+    this.chunks(ids.length, (b, e) =>
+      this.run(
+        [rng, ids.subarray(b, e), special, candidates, inputIds.subarray(b, e), labels.subarray(b, e)],
+        [true, true, true, true, false, false],
+        ([r, i, s, c, io, lo]) =>
+          this.ex.kx_mlm(r, offset + b, e - b, i, s, special.length, c, candidates.length, maskTokenId, selectThreshold, maskThreshold, randomThreshold, ignoreIndex, io, lo),
+        'mlmMask',
+      ),
+    );
+  }
+
+  maeMask(rng: Rng, batch: number, tokens: number, keep: number, idsKeep: Int32Array, idsRestore: Int32Array, mask: Uint8Array): void {
+    this.run([rng, idsKeep, idsRestore, mask], [true, false, false, false], ([r, k, rs, m]) => this.ex.kx_mae(r, batch, tokens, keep, k, rs, m), 'maeMask');
+  }
+
+  dropTokens(rng: Rng, batch: number, tokens: number, dim: number, keep: number, x: FloatArray, out: FloatArray, positions: Int32Array): void {
+    const f = x instanceof Float64Array ? this.ex.kx_drop_tokens_f64 : this.ex.kx_drop_tokens_f32;
+    this.run([rng, x, out, positions], [true, true, false, false], ([r, xp, o, p]) => f(r, batch, tokens, dim, keep, xp, o, p), 'dropTokens');
+  }
+
+  expectedEmbedding(vocab: number, dim: number, special: Uint8Array, maskTokenId: number, a: number, b: number, c: number, table: FloatArray, out: FloatArray): void {
+    const f = table instanceof Float64Array ? this.ex.kx_expected_embedding_f64 : this.ex.kx_expected_embedding_f32;
+    this.run([special, table, out], [true, true, false], ([s, t, o]) => f(vocab, dim, s, maskTokenId, a, b, c, t, o), 'expectedEmbedding');
+  }
+}
+
+/** Loads the committed module; on failure the backend reports why it is unavailable. */
+export function createWasmBackend(): Backend {
+  let kernels: Partial<Kernels> = {};
+  let reason: string | undefined;
+  try {
+    if (!simdSupported()) throw new Error('this JavaScript engine has no WebAssembly SIMD128');
+    const module = new WebAssembly.Module(readFileSync(WASM_PATH));
+    const instance = new WebAssembly.Instance(module, {});
+    const ex = instance.exports as unknown as WasmExports;
+    ex._initialize();
+    const k = new WasmKernels(ex);
+    // Bound, so a kernel can be called as a plain function.
+    for (const name of OP_NAMES) (kernels as Record<string, unknown>)[name] = (k[name] as (...a: unknown[]) => void).bind(k);
+  } catch (e) {
+    reason = `could not load ${WASM_PATH}: ${(e as Error).message}`;
+  }
+  const ops = Object.keys(kernels);
+  return {
+    name: 'wasm',
+    kernels,
+    info: () => ({
+      name: 'wasm',
+      available: reason === undefined,
+      ...(reason ? { reason } : {}),
+      simd: 'wasm-simd128',
+      threads: 1,
+      device: `WebAssembly (V8 ${process.versions.v8})`,
+      ops,
+    }),
+  };
+}

@@ -1,0 +1,38 @@
+// kexue: machine-learning kernels for Node.js (native C++ and CUDA, WebAssembly SIMD, pure TS).
+export { KexueError, type ErrorCode } from './errors.js';
+export { Tensor, tensor, type DType, type TypedArray, type FloatArray, type Shape } from './tensor.js';
+export { backends, setBackend, getBackend, setNumThreads, getNumThreads } from './backends/registry.js';
+export type { BackendName, BackendChoice, BackendInfo } from './backends/types.js';
+export type { OpOptions, RandomOptions } from './ops/args.js';
+export {
+  philox4x32,
+  uniform,
+  uniformAsync,
+  normal,
+  normalAsync,
+  bernoulli,
+  bernoulliAsync,
+  type UniformOptions,
+  type NormalOptions,
+  type BernoulliOptions,
+} from './ops/random.js';
+export { dropout, dropoutAsync, type DropoutOptions, type DropoutResult } from './ops/dropout.js';
+export {
+  mlmMask,
+  mlmMaskAsync,
+  maeMask,
+  maeMaskAsync,
+  dropTokens,
+  dropTokensAsync,
+  expectedEmbedding,
+  expectedEmbeddingAsync,
+  keptTokens,
+  type MlmOptions,
+  type MlmResult,
+  type MlmSplit,
+  type MaeOptions,
+  type MaeResult,
+  type DropTokensOptions,
+  type DropTokensResult,
+  type ExpectedEmbeddingOptions,
+} from './ops/masking.js';

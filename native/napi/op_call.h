@@ -1,0 +1,49 @@
+// The only code that knows N-API: argument unpacking, and running a kernel either synchronously or
+// on a Napi::AsyncWorker (off the event loop) with the result as a Promise. Kernels report a
+// kx::Status and a message; both become a JS Error with `code` (E_RANGE, ...), which lib/ turns
+// into a KexueError. Nothing here throws C++ exceptions (NAPI_DISABLE_CPP_EXCEPTIONS).
+#pragma once
+#include <napi.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "kx.h"
+
+namespace kxnapi {
+
+const char* status_code(kx::Status s);
+
+// A parsed call: the kernel to run and references that keep its typed arrays alive until it ends.
+struct OpCall {
+  std::vector<Napi::Reference<Napi::Value>> keep;
+  std::function<kx::Status(std::string* err)> run;
+};
+
+// Parses info into call; on bad arguments throws a JS TypeError (pending exception) and returns false.
+typedef bool (*ParseFn)(const Napi::CallbackInfo& info, OpCall* call);
+
+Napi::Value run_sync(const Napi::CallbackInfo& info, ParseFn parse);
+Napi::Value run_async(const Napi::CallbackInfo& info, ParseFn parse);
+
+Napi::Error make_error(Napi::Env env, kx::Status s, const std::string& msg);
+
+// Argument helpers: each throws a TypeError naming the argument and returns false on mismatch.
+bool arg_typed(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type type, const char* what,
+               void** data, size_t* length, OpCall* call, bool nullable = false);
+bool arg_number(const Napi::CallbackInfo& info, size_t i, const char* what, double* out);
+bool arg_int64(const Napi::CallbackInfo& info, size_t i, const char* what, int64_t* out);
+bool arg_rng(const Napi::CallbackInfo& info, size_t i, void* rng /* kx::Rng* */);
+
+}  // namespace kxnapi
+
+// Registers `name` (synchronous) and `nameAsync` (Promise) for one parse function.
+#define KX_EXPORT_OP(exports, name, parse)                                                   \
+  do {                                                                                       \
+    exports.Set(name, Napi::Function::New(                                                   \
+                          env, [](const Napi::CallbackInfo& i) { return kxnapi::run_sync(i, parse); }, name)); \
+    exports.Set(name "Async",                                                                \
+                Napi::Function::New(                                                         \
+                    env, [](const Napi::CallbackInfo& i) { return kxnapi::run_async(i, parse); }, name "Async")); \
+  } while (0)

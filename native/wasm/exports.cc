@@ -1,0 +1,123 @@
+// The WebAssembly build's export list: thin extern "C" wrappers over native/core, with plain
+// number arguments (64-bit sizes and offsets travel as doubles, exact below 2^53, so the JS side
+// needs no BigInt). Memory comes from wasi-libc's malloc, which grows the module's memory.
+// lib/backends/wasm.ts is the only caller.
+#include <stdlib.h>
+
+#include "philox.h"
+#include "random.h"
+
+extern "C" {
+
+void* kx_host_alloc(size_t bytes) { return malloc(bytes == 0 ? 1 : bytes); }
+void kx_host_free(void* p) { free(p); }
+
+#define KX_EXPORT(name) __attribute__((export_name(#name))) name
+
+static int64_t g_bad_index = -1;
+
+static kx::Rng rng_of(const uint32_t* r) {
+  kx::Rng rng;
+  rng.key[0] = r[0];
+  rng.key[1] = r[1];
+  rng.stream[0] = r[2];
+  rng.stream[1] = r[3];
+  return rng;
+}
+
+void* KX_EXPORT(kx_alloc)(uint32_t bytes) { return malloc(bytes == 0 ? 1 : bytes); }
+void KX_EXPORT(kx_free)(void* p) { free(p); }
+int32_t KX_EXPORT(kx_isa)() { return (int32_t)kx::isa_active(); }
+double KX_EXPORT(kx_bad_index)() { return (double)g_bad_index; }
+
+void KX_EXPORT(kx_philox)(const uint32_t* ctr, const uint32_t* key, uint32_t* out) {
+  kx::philox4x32_10(ctr, key, out);
+}
+
+int32_t KX_EXPORT(kx_words)(const uint32_t* rng, double offset, uint32_t n, uint32_t* out) {
+  return kx::random_words(nullptr, rng_of(rng), (int64_t)offset, n, out);
+}
+
+int32_t KX_EXPORT(kx_uniform_f32)(const uint32_t* rng, double offset, uint32_t n, float* out) {
+  return kx::uniform_f32(nullptr, rng_of(rng), (int64_t)offset, n, out);
+}
+
+int32_t KX_EXPORT(kx_uniform_f64)(const uint32_t* rng, double offset, uint32_t n, double* out) {
+  return kx::uniform_f64(nullptr, rng_of(rng), (int64_t)offset, n, out);
+}
+
+int32_t KX_EXPORT(kx_normal_f32)(const uint32_t* rng, double offset, uint32_t n, double mean, double std, float* out) {
+  return kx::normal_f32(nullptr, rng_of(rng), (int64_t)offset, n, mean, std, out);
+}
+
+int32_t KX_EXPORT(kx_normal_f64)(const uint32_t* rng, double offset, uint32_t n, double mean, double std, double* out) {
+  return kx::normal_f64(nullptr, rng_of(rng), (int64_t)offset, n, mean, std, out);
+}
+
+int32_t KX_EXPORT(kx_bernoulli)(const uint32_t* rng, double offset, uint32_t n, uint32_t thr, uint8_t* out) {
+  return kx::bernoulli_u8(nullptr, rng_of(rng), (int64_t)offset, n, thr, out);
+}
+
+int32_t KX_EXPORT(kx_dropout_f32)(const uint32_t* rng, double offset, uint32_t n, uint32_t thr, double scale,
+                                  const float* x, float* out, uint8_t* mask) {
+  return kx::dropout_f32(nullptr, rng_of(rng), (int64_t)offset, n, thr, (float)scale, x, out, mask);
+}
+
+int32_t KX_EXPORT(kx_dropout_f64)(const uint32_t* rng, double offset, uint32_t n, uint32_t thr, double scale,
+                                  const double* x, double* out, uint8_t* mask) {
+  return kx::dropout_f64(nullptr, rng_of(rng), (int64_t)offset, n, thr, scale, x, out, mask);
+}
+
+int32_t KX_EXPORT(kx_mlm)(const uint32_t* rng, double offset, uint32_t n, const int32_t* ids, const uint8_t* special,
+                          int32_t vocab, const int32_t* cand, int32_t ncand, int32_t mask_id, uint32_t t_sel,
+                          uint32_t t_mask, uint32_t t_rand, int32_t ignore, int32_t* input_ids, int32_t* labels) {
+  kx::MlmParams p{};
+  p.ids = ids;
+  p.n = n;
+  p.offset = (int64_t)offset;
+  p.rng = rng_of(rng);
+  p.special = special;
+  p.vocab_size = vocab;
+  p.candidates = cand;
+  p.num_candidates = ncand;
+  p.mask_token_id = mask_id;
+  p.select_threshold = t_sel;
+  p.mask_threshold = t_mask;
+  p.random_threshold = t_rand;
+  p.ignore_index = ignore;
+  p.input_ids = input_ids;
+  p.labels = labels;
+  const kx::Status s = kx::mlm_mask(nullptr, &p);
+  g_bad_index = p.bad_index;
+  return s;
+}
+
+int32_t KX_EXPORT(kx_mae)(const uint32_t* rng, double batch, double tokens, double keep, int32_t* ids_keep,
+                          int32_t* ids_restore, uint8_t* mask) {
+  return kx::mae_mask(nullptr, rng_of(rng), (int64_t)batch, (int64_t)tokens, (int64_t)keep, ids_keep, ids_restore,
+                      mask);
+}
+
+int32_t KX_EXPORT(kx_drop_tokens_f32)(const uint32_t* rng, double batch, double tokens, double dim, double keep,
+                                      const float* x, float* out, int32_t* pos) {
+  return kx::drop_tokens_f32(nullptr, rng_of(rng), (int64_t)batch, (int64_t)tokens, (int64_t)dim, (int64_t)keep, x,
+                             out, pos);
+}
+
+int32_t KX_EXPORT(kx_drop_tokens_f64)(const uint32_t* rng, double batch, double tokens, double dim, double keep,
+                                      const double* x, double* out, int32_t* pos) {
+  return kx::drop_tokens_f64(nullptr, rng_of(rng), (int64_t)batch, (int64_t)tokens, (int64_t)dim, (int64_t)keep, x,
+                             out, pos);
+}
+
+int32_t KX_EXPORT(kx_expected_embedding_f32)(double vocab, double dim, const uint8_t* special, int32_t mask_id,
+                                             double a, double b, double c, const float* table, float* out) {
+  return kx::expected_embedding_f32(nullptr, (int64_t)vocab, (int64_t)dim, special, mask_id, a, b, c, table, out);
+}
+
+int32_t KX_EXPORT(kx_expected_embedding_f64)(double vocab, double dim, const uint8_t* special, int32_t mask_id,
+                                             double a, double b, double c, const double* table, double* out) {
+  return kx::expected_embedding_f64(nullptr, (int64_t)vocab, (int64_t)dim, special, mask_id, a, b, c, table, out);
+}
+
+}  // extern "C"
