@@ -32,7 +32,10 @@ interface Loaded {
 function tryLoad(path: string): { addon?: NativeAddon; error?: string } {
   if (!existsSync(path)) return { error: `${path} is not built` };
   try {
-    return { addon: require(path) as NativeAddon };
+    const addon = require(path) as NativeAddon;
+    if (typeof addon.info !== 'function' || typeof addon.cuda?.info !== 'function')
+      return { error: `${path} is not a kexue addon of this version (rebuild it)` };
+    return { addon };
   } catch (e) {
     return { error: `${path} failed to load: ${(e as Error).message}` };
   }

@@ -283,6 +283,7 @@ struct ShuffleCtx {
   void* out;
   int32_t* positions;
   int elem_size;
+  bool mae;  // MAE outputs; else DropToken's (a null pointer cannot tell: empty arrays may be null)
   bool failed;
 };
 
@@ -335,7 +336,7 @@ void shuffle_chunk(void* c, int64_t b0, int64_t b1) {
   for (int64_t b = b0; b < b1; ++b) {
     t.words(s.rng, b * n, n, noise);
     argsort24(noise, n, k0, k1, i0, order);  // order = argsort(noise)
-    if (s.ids_keep != nullptr) {
+    if (s.mae) {
       for (int64_t r = 0; r < s.keep; ++r) s.ids_keep[b * s.keep + r] = order[r];
       for (int64_t r = 0; r < n; ++r) s.ids_restore[b * n + order[r]] = (int32_t)r;
       for (int64_t r = 0; r < n; ++r) s.mask[b * n + r] = (uint8_t)(s.ids_restore[b * n + r] >= s.keep);
@@ -374,6 +375,7 @@ Status mae_mask(const Exec* ex, const Rng& rng, int64_t batch, int64_t tokens, i
   ShuffleCtx s{};
   s.rng = rng, s.tokens = tokens, s.keep = keep;
   s.ids_keep = ids_keep, s.ids_restore = ids_restore, s.mask = mask;
+  s.mae = true;
   return run_shuffle(ex, &s, batch);
 }
 
