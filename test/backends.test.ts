@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { KexueError, backends, getBackend, setBackend, uniform } from '../dist/index.js';
 import { resolve } from '../dist/backends/registry.js';
 
@@ -32,6 +32,14 @@ describe('backends()', () => {
       expect(() => uniform([2], { seed: 1, backend: b.name })).toThrow(/unavailable/);
     }
     expect(() => setBackend('tpu' as never)).toThrow(/must be one of/);
+  });
+
+  it.runIf(existsSync('build-cuda/Release/kexue.node'))('the CUDA-enabled build loads; without a GPU, cuda is unavailable with the reason', () => {
+    const cuda = backends().find((x) => x.name === 'cuda')!;
+    const cpu = backends().find((x) => x.name === 'cpu')!;
+    expect(cpu.available).toBe(true);
+    if (!cuda.available) expect(cuda.reason).toMatch(/no usable GPU: .*(driver|device)/i);
+    else expect(cuda.device).not.toBe('none');
   });
 
   it('the cpu backend reports the instruction set it uses', () => {

@@ -2,7 +2,7 @@
 // addon (cmake-js, build-cuda/Release/kexue.node), which also carries the CPU kernels. Each
 // failure to load is kept, so backends() can say why a backend is missing and how to get it.
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { OP_NAMES, type AsyncKernels, type Backend, type Kernels } from './types.js';
@@ -51,7 +51,9 @@ let loaded: Loaded | undefined;
 /** Loads the addons once: the CUDA-enabled build first, then the CPU build. */
 export function loadNative(): Loaded {
   if (loaded) return loaded;
-  const cuda = tryLoad(CUDA_ADDON);
+  // A CUDA build older than the CPU build is stale (the sources changed since): skip it.
+  const stale = existsSync(CUDA_ADDON) && existsSync(CPU_ADDON) && statSync(CUDA_ADDON).mtimeMs < statSync(CPU_ADDON).mtimeMs;
+  const cuda = stale ? { error: `${CUDA_ADDON} is older than ${CPU_ADDON}` } : tryLoad(CUDA_ADDON);
   if (cuda.addon) {
     const ci = cuda.addon.cuda.info();
     loaded = { addon: cuda.addon, path: CUDA_ADDON, cudaReason: ci.available ? undefined : `no usable GPU: ${ci.reason}` };
