@@ -1,7 +1,7 @@
 // Argument checks shared by the ops. Every check throws a KexueError that names the argument, the
 // expected form and the value given, before any kernel runs.
 import { KexueError } from '../errors.js';
-import { Tensor, describe, dtypeOf, type DType, type TypedArray } from '../tensor.js';
+import { Tensor, allocate, describe, dtypeOf, type DType, type TypedArray } from '../tensor.js';
 import { isBackendName } from '../backends/registry.js';
 import type { BackendChoice } from '../backends/types.js';
 
@@ -109,4 +109,15 @@ export function idsArg(v: unknown, what: string, op: string): Tensor<Int32Array>
     return new Tensor(a, [a.length]);
   }
   return tensorArg<Int32Array>(v, what, op, ['int32']);
+}
+
+/**
+ * The output buffer: the caller's `out` tensor when given (it must have the dtype and size
+ * expected; its shape is kept when the size matches), else a new typed array.
+ */
+export function outArg<D extends DType>(out: unknown, dtype: D, size: number, what: string, op: string): ReturnType<typeof allocate<D>> {
+  if (out === undefined) return allocate(dtype, size);
+  const t = tensorArg(out, what, op, [dtype]);
+  if (t.size !== size) throw new KexueError('E_SHAPE', `${op}: ${what} must hold ${size} elements; got ${t.size}`);
+  return t.data as ReturnType<typeof allocate<D>>;
 }

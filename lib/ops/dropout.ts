@@ -1,7 +1,7 @@
 // Dropout (techniques.md section 1): y = x * e / (1 - p), e ~ Bernoulli(1 - p), so E[y] = x.
-import { Tensor, allocate } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { asyncOp, syncOp, type Prepared } from './op.js';
-import { backendOpt, options, probability, rngOpt, tensorArg, threshold24, type RandomOptions } from './args.js';
+import { backendOpt, options, outArg, probability, rngOpt, tensorArg, threshold24, type RandomOptions } from './args.js';
 import { KexueError } from '../errors.js';
 
 export interface DropoutOptions extends RandomOptions {
@@ -9,6 +9,10 @@ export interface DropoutOptions extends RandomOptions {
   p: number;
   /** false: the identity (output = a copy of x, mask all ones). Default true. */
   training?: boolean;
+  /** Write the output here (same dtype and size as x; may be x itself, for in-place dropout). */
+  out?: Tensor<Float32Array | Float64Array>;
+  /** Write the mask here (uint8, same size as x). */
+  outMask?: Tensor<Uint8Array>;
 }
 
 export interface DropoutResult<T extends Float32Array | Float64Array> {
@@ -25,11 +29,11 @@ function prepDropout<T extends Float32Array | Float64Array>(x: Tensor<T> | T, op
   if (o.training !== undefined && typeof o.training !== 'boolean')
     throw new KexueError('E_ARG', `dropout: training must be a boolean; got ${typeof o.training}`);
   const rng = rngOpt(o, 'dropout');
-  const out = allocate(t.dtype as 'float32', t.size) as unknown as T;
-  const mask = allocate('uint8', t.size);
+  const out = outArg(o.out, t.dtype as 'float32', t.size, 'out', 'dropout') as unknown as T;
+  const mask = outArg(o.outMask, 'uint8', t.size, 'outMask', 'dropout');
   const result = () => ({ output: new Tensor(out, t.shape), mask: new Tensor(mask, t.shape) });
   if (o.training === false) {
-    out.set(t.data);
+    if (out !== t.data) out.set(t.data);
     mask.fill(1);
     return { op: 'dropout', args: [], skip: true, result };
   }

@@ -2,10 +2,10 @@
 // Bernoulli tensors drawn from it. Element i is a pure function of (seed, stream, i), so every
 // backend and every thread count gives the same bits.
 import { KexueError } from '../errors.js';
-import { Tensor, allocate, checkShape, shapeSize, describe, type Shape } from '../tensor.js';
+import { Tensor, checkShape, shapeSize, describe, type Shape } from '../tensor.js';
 import { runOp } from '../backends/dispatch.js';
 import { asyncOp, syncOp, type Prepared } from './op.js';
-import { backendOpt, dtypeOpt, finite, options, probability, rngOpt, threshold24, type OpOptions, type RandomOptions } from './args.js';
+import { backendOpt, dtypeOpt, finite, options, outArg, probability, rngOpt, threshold24, type OpOptions, type RandomOptions } from './args.js';
 
 function words(v: unknown, n: number, what: string): Uint32Array {
   if (v === null || typeof v !== 'object' || (v as ArrayLike<unknown>).length !== n)
@@ -32,6 +32,8 @@ export function philox4x32(counter: ArrayLike<number>, key: ArrayLike<number>, o
 }
 
 export interface UniformOptions extends RandomOptions {
+  /** Write into this tensor (same dtype and size) instead of allocating: no page faults on reuse. */
+  out?: Tensor<Float32Array | Float64Array>;
   /** 'float32' (default: 24 random bits, `(w >>> 8) * 2^-24`) or 'float64' (53 bits from two words). */
   dtype?: 'float32' | 'float64';
 }
@@ -40,7 +42,7 @@ function prepUniform(shape: Shape, opts: UniformOptions): Prepared<Tensor<Float3
   const o = options<UniformOptions>(opts, 'uniform');
   checkShape(shape, 'uniform: shape');
   const rng = rngOpt(o, 'uniform');
-  const out = allocate(dtypeOpt(o.dtype, ['float32', 'float64'] as const, 'float32', 'uniform'), shapeSize(shape));
+  const out = outArg(o.out, dtypeOpt(o.dtype, ['float32', 'float64'] as const, 'float32', 'uniform'), shapeSize(shape), 'out', 'uniform');
   return { op: 'uniform', backend: backendOpt(o, 'uniform'), args: [rng, 0, out], result: () => new Tensor(out, shape) };
 }
 
@@ -60,7 +62,7 @@ function prepNormal(shape: Shape, opts: NormalOptions): Prepared<Tensor<Float32A
   const mean = o.mean === undefined ? 0 : finite(o.mean, 'mean', 'normal');
   const std = o.std === undefined ? 1 : finite(o.std, 'std', 'normal');
   if (std < 0) throw new KexueError('E_RANGE', `normal: std must be >= 0; got ${std}`);
-  const out = allocate(dtypeOpt(o.dtype, ['float32', 'float64'] as const, 'float32', 'normal'), shapeSize(shape));
+  const out = outArg(o.out, dtypeOpt(o.dtype, ['float32', 'float64'] as const, 'float32', 'normal'), shapeSize(shape), 'out', 'normal');
   return { op: 'normal', backend: backendOpt(o, 'normal'), args: [rng, 0, mean, std, out], result: () => new Tensor(out, shape) };
 }
 
@@ -74,6 +76,8 @@ export const normalAsync = asyncOp(prepNormal);
 export interface BernoulliOptions extends RandomOptions {
   /** Probability of a 1, in [0, 1]. */
   p: number;
+  /** Write into this uint8 tensor instead of allocating. */
+  out?: Tensor<Uint8Array>;
 }
 
 function prepBernoulli(shape: Shape, opts: BernoulliOptions): Prepared<Tensor<Uint8Array>> {
@@ -81,7 +85,7 @@ function prepBernoulli(shape: Shape, opts: BernoulliOptions): Prepared<Tensor<Ui
   checkShape(shape, 'bernoulli: shape');
   const p = probability(o.p, 'p', 'bernoulli', true);
   const rng = rngOpt(o, 'bernoulli');
-  const out = allocate('uint8', shapeSize(shape));
+  const out = outArg(o.out, 'uint8', shapeSize(shape), 'out', 'bernoulli');
   return { op: 'bernoulli', backend: backendOpt(o, 'bernoulli'), args: [rng, 0, threshold24(p), out], result: () => new Tensor(out, shape) };
 }
 
