@@ -18,6 +18,7 @@ constexpr int kGroup = kU * W;
 
 inline void philox_words(const Rng& rng, uint64_t first, int64_t nblocks, uint32_t* out) {
   const V lane = iota();
+  const V m0 = splat(kPhiloxM0), m1 = splat(kPhiloxM1);
   for (int64_t b = 0; b < nblocks; b += kGroup) {
     V c0[kU], c1[kU], c2[kU], c3[kU];
     for (int u = 0; u < kU; ++u) {
@@ -38,8 +39,8 @@ inline void philox_words(const Rng& rng, uint64_t first, int64_t nblocks, uint32
       const V vk0 = splat(k0), vk1 = splat(k1);
       for (int u = 0; u < kU; ++u) {
         V hi0, lo0, hi1, lo1;
-        mulhilo(c0[u], kPhiloxM0, &hi0, &lo0);
-        mulhilo(c2[u], kPhiloxM1, &hi1, &lo1);
+        mulhilo(c0[u], m0, &hi0, &lo0);
+        mulhilo(c2[u], m1, &hi1, &lo1);
         c0[u] = hi1 ^ c1[u] ^ vk0;
         c2[u] = hi0 ^ c3[u] ^ vk1;
         c1[u] = lo1;

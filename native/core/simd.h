@@ -42,30 +42,33 @@ inline V iota() {
 
 inline void store(uint32_t* dst, V v) { memcpy(dst, &v, sizeof(V)); }
 
-// hi, lo = the two halves of a * m, lane by lane.
-inline void mulhilo(V a, uint32_t m, V* hi, V* lo) {
+
+// hi, lo = the two halves of a * m, lane by lane; m is a splat vector (see opaque_splat).
+inline void mulhilo(V a, V m, V* hi, V* lo) {
 #if defined(KX_ISA_AVX2)
-  const __m256i mv = _mm256_set1_epi32((int)m);
+  const __m256i mv = (__m256i)m;
   const __m256i av = (__m256i)a;
   const __m256i even = _mm256_mul_epu32(av, mv);                        // lanes 0,2,4,6 -> 64-bit
   const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(av, 32), mv);  // lanes 1,3,5,7
   *hi = (V)_mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
   *lo = (V)_mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
 #elif defined(KX_ISA_SSE2)
-  const __m128i mv = _mm_set1_epi32((int)m);
+  const __m128i mv = (__m128i)m;
   const __m128i av = (__m128i)a;
   const __m128i even = _mm_mul_epu32(av, mv);                     // [lo0 hi0 lo2 hi2]
   const __m128i odd = _mm_mul_epu32(_mm_srli_epi64(av, 32), mv);  // [lo1 hi1 lo3 hi3]
   *lo = (V)_mm_unpacklo_epi32(_mm_shuffle_epi32(even, 0x08), _mm_shuffle_epi32(odd, 0x08));
   *hi = (V)_mm_unpacklo_epi32(_mm_shuffle_epi32(even, 0x0D), _mm_shuffle_epi32(odd, 0x0D));
 #elif defined(__wasm_simd128__)
-  const v128_t mv = wasm_i32x4_splat((int32_t)m);
-  const v128_t p01 = wasm_u64x2_extmul_low_u32x4((v128_t)a, mv);
-  const v128_t p23 = wasm_u64x2_extmul_high_u32x4((v128_t)a, mv);
-  *lo = (V)wasm_i32x4_shuffle(p01, p23, 0, 2, 4, 6);
+  // clang 16 lowers wasm_u64x2_extmul_*_u32x4 to extend + i64x2.mul, which V8 emulates with
+  // several multiplies on x64; written out, each is one extmul instruction.
+  v128_t p01, p23;
+  __asm__("local.get %1\n\tlocal.get %2\n\ti64x2.extmul_low_i32x4_u\n\tlocal.set %0" : "=r"(p01) : "r"(a), "r"(m));
+  __asm__("local.get %1\n\tlocal.get %2\n\ti64x2.extmul_high_i32x4_u\n\tlocal.set %0" : "=r"(p23) : "r"(a), "r"(m));
+  *lo = a * m;  // i32x4.mul: cheaper than a second shuffle
   *hi = (V)wasm_i32x4_shuffle(p01, p23, 1, 3, 5, 7);
 #else
-  const uint64_t p = (uint64_t)a * m;
+  const uint64_t p = (uint64_t)a * (uint64_t)m;
   *hi = (uint32_t)(p >> 32);
   *lo = (uint32_t)p;
 #endif

@@ -2,6 +2,11 @@
 
 #include "philox.h"
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <stdlib.h>
+#endif
+
 namespace kxnapi {
 
 const char* status_code(kx::Status s) {
@@ -142,6 +147,24 @@ bool arg_rng(const Napi::CallbackInfo& info, size_t i, void* rng_out) {
   r->stream[0] = a[2];
   r->stream[1] = a[3];
   return true;
+}
+
+void hint_huge_pages(void* data, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr uintptr_t kHuge = uintptr_t(2) << 20;
+  if (bytes < 4 * kHuge) return;
+  const uintptr_t b = ((uintptr_t)data + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t e = ((uintptr_t)data + bytes) & ~(kHuge - 1);
+  static const bool enabled = [] {
+    const char* e = getenv("KEXUE_HUGE_PAGES");  // "0" turns the hint off
+    return e == nullptr || e[0] != '0';
+  }();
+  if (!enabled) return;
+  if (e > b) madvise((void*)b, e - b, MADV_HUGEPAGE);  // a hint: failure changes nothing
+#else
+  (void)data;
+  (void)bytes;
+#endif
 }
 
 }  // namespace kxnapi

@@ -36,6 +36,11 @@ bool arg_number(const Napi::CallbackInfo& info, size_t i, const char* what, doub
 bool arg_int64(const Napi::CallbackInfo& info, size_t i, const char* what, int64_t* out);
 bool arg_rng(const Napi::CallbackInfo& info, size_t i, void* rng /* kx::Rng* */);
 
+// Asks the kernel (Linux, transparent huge pages in "madvise" mode) to back a large output buffer
+// with 2 MiB pages. A new typed array is mapped but not yet touched, so the kernel's first write
+// faults each page in: with 4 KiB pages that costs more than the dropout kernel itself.
+void hint_huge_pages(void* data, size_t bytes);
+
 }  // namespace kxnapi
 
 // Registers `name` (synchronous) and `nameAsync` (Promise) for one parse function.

@@ -79,6 +79,7 @@ bool parse_words(const Napi::CallbackInfo& info, OpCall* call) {
   void* out;
   size_t n;
   if (!head(info, &rng, &offset) || !arg_typed(info, 2, napi_uint32_array, "out", &out, &n, call)) return false;
+  hint_huge_pages(out, n * 4);
   call->run = [=](std::string* err) {
     (void)err;
     return KX_ON(kx::cuda::random_words(rng, offset, (int64_t)n, (uint32_t*)out, eb, el),
@@ -96,6 +97,7 @@ bool parse_uniform(const Napi::CallbackInfo& info, OpCall* call) {
   size_t n;
   bool is64;
   if (!head(info, &rng, &offset) || !arg_float(info, 2, "out", &out, &n, &is64, call)) return false;
+  hint_huge_pages(out, n * (is64 ? 8 : 4));
   call->run = [=](std::string* err) {
     (void)err;
     if (is64)
@@ -119,6 +121,7 @@ bool parse_normal(const Napi::CallbackInfo& info, OpCall* call) {
   if (!head(info, &rng, &offset) || !arg_number(info, 2, "mean", &mean) || !arg_number(info, 3, "std", &std) ||
       !arg_float(info, 4, "out", &out, &n, &is64, call))
     return false;
+  hint_huge_pages(out, n * (is64 ? 8 : 4));
   call->run = [=](std::string* err) {
     (void)err;
     if (is64)
@@ -149,6 +152,7 @@ bool parse_bernoulli(const Napi::CallbackInfo& info, OpCall* call) {
   if (!head(info, &rng, &offset) || !arg_threshold(info, 2, &thr) ||
       !arg_typed(info, 3, napi_uint8_array, "out", &out, &n, call))
     return false;
+  hint_huge_pages(out, n);
   call->run = [=](std::string* err) {
     (void)err;
     return KX_ON(kx::cuda::bernoulli_u8(rng, offset, (int64_t)n, thr, (uint8_t*)out, eb, el),
@@ -173,6 +177,8 @@ bool parse_dropout(const Napi::CallbackInfo& info, OpCall* call) {
     return false;
   if (x64 != o64) return fail(info, "dropout: x and out must have the same dtype", "E_DTYPE");
   if (nx != n || (mask != nullptr && nm != n)) return fail(info, "dropout: x, out and mask lengths differ");
+  if (out != x) hint_huge_pages(out, n * (x64 ? 8 : 4));
+  if (mask != nullptr) hint_huge_pages(mask, n);
   call->run = [=](std::string* err) {
     (void)err;
     if (x64)
