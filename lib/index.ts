@@ -6,6 +6,7 @@ export type { BackendName, BackendChoice, BackendInfo } from './backends/types.j
 export type { OpOptions, RandomOptions } from './ops/args.js';
 export {
   philox4x32,
+  philox4x32Async,
   uniform,
   uniformAsync,
   normal,

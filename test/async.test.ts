@@ -11,6 +11,7 @@ describe('async forms', () => {
       const msg = `seed=${seed} backend=${backend}`;
       const x = k.uniform([3, 40, 5], { seed, backend: 'js' });
       const same = (a: ArrayBufferView, b: ArrayBufferView, what: string) => expect(firstBitMismatch(a, b), `${msg} ${what}`).toBe(-1);
+      expect([...(await k.philox4x32Async([1, 2, 3, 4], [5, 6], { backend }))]).toEqual([...k.philox4x32([1, 2, 3, 4], [5, 6], { backend })]);
       same((await k.uniformAsync([1001], { seed, backend })).data, k.uniform([1001], { seed, backend }).data, 'uniform');
       same((await k.normalAsync([1001], { seed, backend })).data, k.normal([1001], { seed, backend }).data, 'normal');
       same((await k.bernoulliAsync([1001], { p: 0.2, seed, backend })).data, k.bernoulli([1001], { p: 0.2, seed, backend }).data, 'bernoulli');

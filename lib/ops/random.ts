@@ -3,7 +3,6 @@
 // backend and every thread count gives the same bits.
 import { KexueError } from '../errors.js';
 import { Tensor, checkShape, shapeSize, describe, type Shape } from '../tensor.js';
-import { runOp } from '../backends/dispatch.js';
 import { asyncOp, syncOp, type Prepared } from './op.js';
 import { backendOpt, dtypeOpt, finite, options, outArg, probability, rngOpt, threshold24, type OpOptions, type RandomOptions } from './args.js';
 
@@ -20,16 +19,18 @@ function words(v: unknown, n: number, what: string): Uint32Array {
   return out;
 }
 
+function prepPhilox(counter: ArrayLike<number>, key: ArrayLike<number>, opts?: OpOptions): Prepared<Uint32Array> {
+  const o = options<OpOptions>(opts, 'philox4x32');
+  const out = new Uint32Array(4);
+  return { op: 'philox', backend: backendOpt(o, 'philox4x32'), args: [words(counter, 4, 'counter'), words(key, 2, 'key'), out], result: () => out };
+}
+
 /**
  * Philox4x32-10 (Salmon et al., SC 2011): the four output words for a 4-word counter and a 2-word
  * key. `philox4x32([0, 0, 0, 0], [0, 0])` is `[0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]`.
  */
-export function philox4x32(counter: ArrayLike<number>, key: ArrayLike<number>, opts?: OpOptions): Uint32Array {
-  const o = options<OpOptions>(opts, 'philox4x32');
-  const out = new Uint32Array(4);
-  runOp('philox', backendOpt(o, 'philox4x32'), [words(counter, 4, 'counter'), words(key, 2, 'key'), out]);
-  return out;
-}
+export const philox4x32 = syncOp(prepPhilox);
+export const philox4x32Async = asyncOp(prepPhilox);
 
 export interface UniformOptions extends RandomOptions {
   /** Write into this tensor (same dtype and size) instead of allocating: no page faults on reuse. */

@@ -314,7 +314,7 @@ bool parse_expected_embedding(const Napi::CallbackInfo& info, OpCall* call) {
 }  // namespace
 
 void register_random_ops(Napi::Env env, Napi::Object exports) {
-  exports.Set("philox", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return run_sync(i, parse_philox); }));
+  KX_EXPORT_OP(exports, "philox", parse_philox);
   KX_EXPORT_OP(exports, "words", parse_words<false>);
   KX_EXPORT_OP(exports, "uniform", parse_uniform<false>);
   KX_EXPORT_OP(exports, "normal", parse_normal<false>);
