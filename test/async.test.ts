@@ -52,3 +52,26 @@ describe('async forms', () => {
     });
   }
 });
+
+describe('concurrent calls', () => {
+  it('many Promise forms in flight at once (thread pool, worker thread) all give the right bits', async () => {
+    const seed = freshSeed();
+    const x = k.uniform([50_000], { seed, backend: 'js' });
+    const jobs: Promise<void>[] = [];
+    for (let i = 0; i < 24; i++) {
+      const backend = available()[i % available().length];
+      jobs.push(
+        k.dropoutAsync(x, { p: 0.2, seed: seed + i, backend }).then((r) => {
+          const ref = k.dropout(x, { p: 0.2, seed: seed + i, backend: 'js' });
+          expect(firstBitMismatch(r.output.data, ref.output.data), `seed=${seed + i} backend=${backend}`).toBe(-1);
+        }),
+      );
+    }
+    // synchronous calls on the main thread while the async ones run on the pool
+    for (let i = 0; i < 5; i++) {
+      const u = k.uniform([70_001], { seed: seed + 100 + i });
+      expect(firstBitMismatch(u.data, k.uniform([70_001], { seed: seed + 100 + i, backend: 'js' }).data)).toBe(-1);
+    }
+    await Promise.all(jobs);
+  });
+});
