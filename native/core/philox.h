@@ -74,30 +74,32 @@ KX_HD double words_to_uniform_f64(uint32_t a, uint32_t b) {
 // wasm and CUDA with --fmad=false), in a fixed order, so every backend gets the same bits.
 // Accuracy: a few ulp of float64, far below the float32 output rounding.
 
-// 2^-e for 0 <= e <= 1022, built from its bits (exact).
-KX_HD double pow2_neg(int e) {
+KX_HD uint64_t bits_of(double d) {
+  union {
+    double d;
+    uint64_t u;
+  } v;
+  v.d = d;
+  return v.u;
+}
+
+KX_HD double from_bits(uint64_t u) {
   union {
     uint64_t u;
     double d;
   } v;
-  v.u = (uint64_t)(1023 - e) << 52;
+  v.u = u;
   return v.d;
 }
 
-// ln(u) for u = (w + 1) * 2^-32 in (0, 1].
+// ln(u) for u = (w + 1) * 2^-32 in (0, 1]. Branch-free, so that loops over it vectorise.
 KX_HD double log_u32p1(uint32_t w) {
-  const uint64_t k = (uint64_t)w + 1u;  // 1 .. 2^32
-  // e = floor(log2 k), m = k / 2^e in [1, 2): both exact.
-#if defined(__CUDA_ARCH__)
-  int e = 63 - __clzll((long long)k);
-#else
-  int e = 63 - __builtin_clzll(k);
-#endif
-  double m = (double)k * pow2_neg(e);
-  if (m > 1.4142135623730951) {
-    m *= 0.5;
-    e += 1;
-  }
+  // k = w + 1 = m 2^e with m in [1, 2): e and m read off k's bits, both exact.
+  const uint64_t kb = bits_of((double)w + 1.0);
+  const bool big = from_bits((kb & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull) > 1.4142135623730951;
+  const int e = (int)(kb >> 52) - 1023 + (big ? 1 : 0);
+  // m in (sqrt(1/2), sqrt(2)]: the same mantissa with exponent 2^-1 when it was above sqrt(2).
+  const double m = from_bits((kb & 0x000FFFFFFFFFFFFFull) | (big ? 0x3FE0000000000000ull : 0x3FF0000000000000ull));
   // ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.1716, s^2 <= 0.02944
   const double s = (m - 1.0) / (m + 1.0);
   const double s2 = s * s;
@@ -147,19 +149,12 @@ KX_HD void sincos_2pi_u32(uint32_t w, double* c_out, double* s_out) {
   cp = cp * x2 - 1.0 / 24.0;
   cp = cp * x2 + 0.5;
   const double c = 1.0 - x2 * cp;
-  if (q == 0u) {
-    *c_out = c;
-    *s_out = s;
-  } else if (q == 1u) {
-    *c_out = -s;
-    *s_out = c;
-  } else if (q == 2u) {
-    *c_out = -c;
-    *s_out = -s;
-  } else {
-    *c_out = s;
-    *s_out = -c;
-  }
+  // Quarter turns, branch-free: q = 0: (c, s); 1: (-s, c); 2: (-c, -s); 3: (s, -c).
+  const bool odd = (q & 1u) != 0u;
+  const double cc = odd ? s : c;
+  const double ss = odd ? c : s;
+  *c_out = (q == 1u || q == 2u) ? -cc : cc;
+  *s_out = (q >= 2u) ? -ss : ss;
 }
 
 // Standard normal pair from two words (Box-Muller).

@@ -121,29 +121,13 @@ void uniform_f64_chunk(void* c, int64_t b, int64_t e) {
   }
 }
 
-// Normal element i uses the Box-Muller pair of words 2 (i >> 1), 2 (i >> 1) + 1: cos if i is
-// even, sin if odd.
-template <class T>
-void normal_chunk(void* c, int64_t b, int64_t e) {
+void normal_f32_chunk(void* c, int64_t b, int64_t e) {
   const ElementCtx& k = *(const ElementCtx*)c;
-  T* out = (T*)k.out;
-  int64_t i = k.offset + b;  // global element index
-  const int64_t end = k.offset + e;
-  uint32_t buf[512];
-  while (i < end) {
-    const int64_t pair0 = i >> 1;
-    int64_t pairs = ((end + 1) >> 1) - pair0;
-    if (pairs > 256) pairs = 256;
-    k.t->words(k.rng, 2 * pair0, 2 * pairs, buf);
-    for (int64_t p = 0; p < pairs; ++p) {
-      double z0, z1;
-      box_muller(buf[2 * p], buf[2 * p + 1], &z0, &z1);
-      const int64_t g = 2 * (pair0 + p);
-      if (g >= i && g < end) out[g - k.offset] = (T)(k.mean + k.std * z0);
-      if (g + 1 >= i && g + 1 < end) out[g + 1 - k.offset] = (T)(k.mean + k.std * z1);
-    }
-    i = 2 * (pair0 + pairs);
-  }
+  k.t->normal_f32(k.rng, k.offset + b, e - b, k.mean, k.std, (float*)k.out + b);
+}
+void normal_f64_chunk(void* c, int64_t b, int64_t e) {
+  const ElementCtx& k = *(const ElementCtx*)c;
+  k.t->normal_f64(k.rng, k.offset + b, e - b, k.mean, k.std, (double*)k.out + b);
 }
 
 Status run_elementwise(const Exec* ex, int64_t n, RangeFn fn, ElementCtx* ctx) {
@@ -177,14 +161,14 @@ Status normal_f32(const Exec* ex, const Rng& rng, int64_t offset, int64_t n, dou
                   float* out) {
   ElementCtx c{};
   c.rng = rng, c.offset = offset, c.out = out, c.mean = mean, c.std = std;
-  return run_elementwise(ex, n, normal_chunk<float>, &c);
+  return run_elementwise(ex, n, normal_f32_chunk, &c);
 }
 
 Status normal_f64(const Exec* ex, const Rng& rng, int64_t offset, int64_t n, double mean, double std,
                   double* out) {
   ElementCtx c{};
   c.rng = rng, c.offset = offset, c.out = out, c.mean = mean, c.std = std;
-  return run_elementwise(ex, n, normal_chunk<double>, &c);
+  return run_elementwise(ex, n, normal_f64_chunk, &c);
 }
 
 Status bernoulli_u8(const Exec* ex, const Rng& rng, int64_t offset, int64_t n, uint32_t threshold,

@@ -12,6 +12,8 @@ struct RandomIsaTable {
                       const float* x, float* out, uint8_t* mask);
   void (*dropout_f64)(const Rng& rng, int64_t offset, int64_t n, uint32_t threshold, double scale,
                       const double* x, double* out, uint8_t* mask);
+  void (*normal_f32)(const Rng& rng, int64_t offset, int64_t n, double mean, double std, float* out);
+  void (*normal_f64)(const Rng& rng, int64_t offset, int64_t n, double mean, double std, double* out);
 };
 
 extern const RandomIsaTable random_table_portable;  // scalar, or wasm simd128 in the wasm build
@@ -27,5 +29,6 @@ extern const RandomIsaTable random_table_avx2;
   namespace kx {                                                                           \
   const RandomIsaTable name = {&KX_ISA_NS::words_range, &KX_ISA_NS::uniform_f32_range,     \
                                &KX_ISA_NS::bernoulli_u8_range, &KX_ISA_NS::dropout_range<float>, \
-                               &KX_ISA_NS::dropout_range<double>};                         \
+                               &KX_ISA_NS::dropout_range<double>,                          \
+                               &KX_ISA_NS::normal_range<float>, &KX_ISA_NS::normal_range<double>}; \
   }

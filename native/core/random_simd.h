@@ -101,6 +101,41 @@ inline void bernoulli_u8_range(const Rng& rng, int64_t offset, int64_t n, uint32
   });
 }
 
+// Normal samples of elements [offset, offset + n): element i is the Box-Muller pair i >> 1 (words
+// 2 (i >> 1) and 2 (i >> 1) + 1), cos for even i, sin for odd i. The pair loop is branch-free
+// (philox.h), so the compiler vectorises it.
+template <class T>
+inline void normal_range(const Rng& rng, int64_t offset, int64_t n, double mean, double std, T* out) {
+  constexpr int kPairs = 256;
+  uint32_t buf[2 * kPairs];
+  double zc[kPairs], zs[kPairs];
+  const int64_t end = offset + n;
+  int64_t i = offset;  // global element index
+  while (i < end) {
+    const int64_t pair0 = i >> 1;
+    int64_t pairs = ((end + 1) >> 1) - pair0;
+    if (pairs > kPairs) pairs = kPairs;
+    words_range(rng, 2 * pair0, 2 * pairs, buf);
+    for (int64_t p = 0; p < pairs; ++p) {
+      double c, s;
+      box_muller(buf[2 * p], buf[2 * p + 1], &c, &s);
+      zc[p] = mean + std * c;
+      zs[p] = mean + std * s;
+    }
+    int64_t p = 0;
+    if (i & 1) out[i++ - offset] = (T)zs[p++];  // a range that starts on an odd element
+    T* o = out + (i - offset);
+    const int64_t full = (end - i) >> 1 < pairs - p ? (end - i) >> 1 : pairs - p;
+    for (int64_t t = 0; t < full; ++t) {
+      o[2 * t] = (T)zc[p + t];
+      o[2 * t + 1] = (T)zs[p + t];
+    }
+    i += 2 * full;
+    p += full;
+    if (p < pairs && i < end) out[i++ - offset] = (T)zc[p];  // a range that ends on an even element
+  }
+}
+
 template <class T>
 struct SameSizeUint;
 template <>
