@@ -7,6 +7,7 @@ export function createJsBackend(): Backend {
   const kernels: Kernels = jsKernels;
   return {
     name: 'js',
+    available: true,
     kernels,
     info: () => ({
       name: 'js',

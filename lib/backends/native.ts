@@ -81,6 +81,7 @@ export function createCpuBackend(): Backend {
   const { kernels, asyncKernels } = l.addon ? pick(l.addon) : { kernels: {}, asyncKernels: {} };
   return {
     name: 'cpu',
+    available: l.addon !== undefined,
     kernels,
     asyncKernels,
     info: () => {
@@ -105,6 +106,7 @@ export function createCudaBackend(): Backend {
   const devices = available ? l.addon!.cuda.info().devices : [];
   return {
     name: 'cuda',
+    available,
     kernels,
     asyncKernels,
     info: () => ({

@@ -61,20 +61,18 @@ function currentChoice(): BackendChoice {
 export function getBackend(): BackendName {
   const c = currentChoice();
   if (c !== 'auto') return c;
-  return BACKEND_ORDER.find((n) => backendByName(n).info().available) ?? 'js';
+  return BACKEND_ORDER.find((n) => backendByName(n).available) ?? 'js';
 }
 
 /** The backend that runs `op`: the requested one if available, then the rest of the chain after it. */
 export function resolve(op: OpName, requested?: BackendChoice): Backend {
   const c = requested === undefined ? currentChoice() : checkChoice(requested, "the 'backend' option");
   const start = c === 'auto' ? 0 : BACKEND_ORDER.indexOf(c);
-  if (c !== 'auto') {
-    const info = backendByName(c).info();
-    if (!info.available) throw new KexueError('E_BACKEND', `backend '${c}' is unavailable: ${info.reason}`);
-  }
+  if (c !== 'auto' && !backendByName(c).available)
+    throw new KexueError('E_BACKEND', `backend '${c}' is unavailable: ${backendByName(c).info().reason}`);
   for (const n of BACKEND_ORDER.slice(start)) {
     const b = backendByName(n);
-    if (b.kernels[op] && b.info().available) return b;
+    if (b.available && b.kernels[op]) return b;
   }
   return backendByName('js');
 }

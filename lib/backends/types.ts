@@ -61,6 +61,9 @@ export type AsyncKernels = { [K in OpName]?: (...args: Parameters<Kernels[K]>) =
 
 export interface Backend {
   readonly name: BackendName;
+  /** Fixed when the backend loads; checked on every op, so it must be cheap. */
+  readonly available: boolean;
+  /** The full description (reads device and thread information: for reporting). */
   info(): BackendInfo;
   readonly kernels: Partial<Kernels>;
   readonly asyncKernels?: AsyncKernels;

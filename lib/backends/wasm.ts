@@ -191,6 +191,7 @@ export function createWasmBackend(): Backend {
   const ops = Object.keys(kernels);
   return {
     name: 'wasm',
+    available: reason === undefined,
     kernels,
     info: () => ({
       name: 'wasm',
