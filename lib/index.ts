@@ -37,3 +37,14 @@ export {
   type DropTokensResult,
   type ExpectedEmbeddingOptions,
 } from './ops/masking.js';
+export {
+  attention,
+  attentionAsync,
+  attentionBackward,
+  attentionBackwardAsync,
+  type MaskKind,
+  type AttentionOptions,
+  type AttentionForwardOptions,
+  type AttentionResult,
+  type AttentionGradients,
+} from './ops/attention.js';

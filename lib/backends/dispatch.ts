@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { asKexueError } from '../errors.js';
 import type { TypedArray } from '../tensor.js';
 import { resolve } from './registry.js';
-import { OUTPUT_ARGS, type BackendChoice, type BackendName, type Kernels, type OpName } from './types.js';
+import { outputsOf, type BackendChoice, type BackendName, type Kernels, type OpName } from './types.js';
 
 type Args<K extends OpName> = Parameters<Kernels[K]>;
 
@@ -78,8 +78,7 @@ async function inWorker(backend: BackendName, op: OpName, args: unknown[]): Prom
     w.postMessage({ id, backend, op, args });
   });
   if (reply.error) throw asKexueError(reply.error, 'worker thread');
-  OUTPUT_ARGS[op].forEach((argIndex, k) => {
-    const dst = args[argIndex] as TypedArray | null;
-    if (dst) dst.set(reply.outputs![k] as never);
+  outputsOf(op, args).forEach((dst, k) => {
+    if (dst) (dst as TypedArray).set(reply.outputs![k] as never);
   });
 }

@@ -52,6 +52,52 @@ export interface Kernels {
   maeMask(rng: Rng, batch: number, tokens: number, keep: number, idsKeep: Int32Array, idsRestore: Int32Array, mask: Uint8Array): void;
   dropTokens(rng: Rng, batch: number, tokens: number, dim: number, keep: number, x: FloatArray, out: FloatArray, positions: Int32Array): void;
   expectedEmbedding(vocab: number, dim: number, special: Uint8Array, maskTokenId: number, a: number, b: number, c: number, table: FloatArray, out: FloatArray): void;
+  attention(args: AttentionArgs): void;
+  attentionBackward(args: AttentionBackwardArgs): void;
+}
+
+/**
+ * One attention call: shapes, inputs, optional masks (each broadcast through 4 strides over
+ * [B, H, Nq, Nk], 0 for a broadcast dimension), and the outputs to fill. Arrays are float32 or
+ * float64 (all the same). headKinds[h] numbers the mask kind of head h (see MASK_KINDS).
+ */
+export interface AttentionInputs {
+  B: number;
+  H: number;
+  Hkv: number;
+  Nq: number;
+  Nk: number;
+  D: number;
+  Dv: number;
+  q: FloatArray;
+  k: FloatArray;
+  v: FloatArray;
+  headKinds: Int32Array;
+  keyLengths: Int32Array | null;
+  mask: Uint8Array | null;
+  maskStrides: number[];
+  bias: FloatArray | null;
+  biasStrides: number[];
+  scale: number;
+  /** Philox key/stream of the dropout on the probabilities, or null. */
+  dropoutRng: Rng | null;
+  /** ceil(p 2^24): probability (b, h, i, j) is kept when its word >>> 8 is at least this. */
+  dropoutThreshold: number;
+  /** 1 / (1 - p). */
+  dropoutScale: number;
+}
+
+export interface AttentionArgs extends AttentionInputs {
+  out: FloatArray;
+  lse: FloatArray | null;
+  probs: FloatArray | null;
+}
+
+export interface AttentionBackwardArgs extends AttentionInputs {
+  dOut: FloatArray;
+  dq: FloatArray;
+  dk: FloatArray;
+  dv: FloatArray;
 }
 
 export type OpName = keyof Kernels;
@@ -69,8 +115,12 @@ export interface Backend {
   readonly asyncKernels?: AsyncKernels;
 }
 
-/** Which arguments of each op are outputs (the worker-thread path copies these back). */
-export const OUTPUT_ARGS: { readonly [K in OpName]: readonly number[] } = {
+/**
+ * Where each op's outputs are (the worker-thread path copies these back): an argument index, or
+ * [argument index, property] for ops that take one arguments object.
+ */
+export type OutputPath = number | readonly [number, string];
+export const OUTPUT_ARGS: { readonly [K in OpName]: readonly OutputPath[] } = {
   philox: [2],
   words: [2],
   uniform: [2],
@@ -81,7 +131,25 @@ export const OUTPUT_ARGS: { readonly [K in OpName]: readonly number[] } = {
   maeMask: [4, 5, 6],
   dropTokens: [6, 7],
   expectedEmbedding: [8],
+  attention: [
+    [0, 'out'],
+    [0, 'lse'],
+    [0, 'probs'],
+  ],
+  attentionBackward: [
+    [0, 'dq'],
+    [0, 'dk'],
+    [0, 'dv'],
+  ],
 };
+
+/** The output arrays of a call's arguments, in OUTPUT_ARGS order (null where absent). */
+export function outputsOf(op: OpName, args: readonly unknown[]): (ArrayBufferView | null)[] {
+  return OUTPUT_ARGS[op].map((p) => {
+    const v = typeof p === 'number' ? args[p] : (args[p[0]] as Record<string, unknown>)[p[1]];
+    return (v ?? null) as ArrayBufferView | null;
+  });
+}
 
 /** Every op of the kernel interface. */
 export const OP_NAMES = Object.keys(OUTPUT_ARGS) as OpName[];

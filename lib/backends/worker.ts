@@ -3,14 +3,14 @@
 import { parentPort } from 'node:worker_threads';
 import type { TypedArray } from '../tensor.js';
 import { backendByName } from './registry.js';
-import { OUTPUT_ARGS, type BackendName, type OpName } from './types.js';
+import { outputsOf, type BackendName, type OpName } from './types.js';
 
 parentPort!.on('message', (m: { id: number; backend: BackendName; op: OpName; args: unknown[] }) => {
   try {
     const fn = backendByName(m.backend).kernels[m.op] as ((...a: unknown[]) => void) | undefined;
     if (!fn) throw Object.assign(new Error(`the ${m.backend} backend has no ${m.op}`), { code: 'E_BACKEND' });
     fn(...m.args);
-    const outputs = OUTPUT_ARGS[m.op].map((i) => m.args[i] as TypedArray | null);
+    const outputs = outputsOf(m.op, m.args) as (TypedArray | null)[];
     const transfer = [...new Set(outputs.filter((o): o is TypedArray => o !== null).map((o) => o.buffer as ArrayBuffer))];
     parentPort!.postMessage({ id: m.id, outputs }, transfer);
   } catch (e) {

@@ -3,6 +3,7 @@
 // for bit. Clarity first; it is also the baseline the benchmarks compare against.
 import type { FloatArray } from '../../tensor.js';
 import type { Kernels, Rng } from '../types.js';
+import { attentionBackwardReference, attentionReference } from './attention.js';
 import { boxMuller, philox4x32_10, philoxBlock, streamWords, wordsToUniformF64 } from './philox.js';
 
 /** floor(w * m / 2^32) exactly, for w < 2^32 and m < 2^31. */
@@ -15,6 +16,9 @@ export function scaleWord(w: number, m: number): number {
 }
 
 export const jsKernels: Kernels = {
+  attention: attentionReference,
+  attentionBackward: attentionBackwardReference,
+
   philox(counter, key, out) {
     philox4x32_10(counter, key, out);
   },
