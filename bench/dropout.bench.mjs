@@ -2,32 +2,17 @@
 // Compares kexue's cpu (1 and 2 threads), wasm and js backends with a plain Math.random loop,
 // tfjs (wasm backend), numpy (Debian python3) and the machine's memory-copy ceiling.
 // Run: node bench/dropout.bench.mjs   (or node bench/run.mjs for every bench)
-import { Bench } from 'tinybench'
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { dropout, setNumThreads, getNumThreads, backends, tensor } from '../dist/index.js'
+import { dropout, setNumThreads, getNumThreads, tensor } from '../dist/index.js'
+import {
+  FAST, MEDIUM, SLOW, NUMPY, COPY_BYTES, log, keep, sinkValue, sanityFail, runBench, benchCopy, benchAlloc,
+  runNumpy, loadTfjsWasm, copyRow, lowerBound, allocRow, entryRows, machineInfo, kexueInfo, writeResult,
+} from './common.mjs'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const root = path.resolve(here, '..')
 const N = 16 * 2 ** 20
 const P = 0.1
 const SCALE = 1 / (1 - P)
 const BYTES = 9 * N // 4n read (x) + 4n written (out) + n written (mask bytes)
-const COPY_BYTES = 256 * 2 ** 20
-const GB = 1e9
-
-// Budgets (ms / iteration counts). Sequential tinybench runs each task until BOTH the time
-// budget and the minimum iteration count are met, so slow entries get time ~0 and few iterations.
-const FAST = { time: 3000, iterations: 15, warmupTime: 500, warmupIterations: 5 }
-const SLOW = { time: 0, iterations: 5, warmupTime: 0, warmupIterations: 1 }
-const MEDIUM = { time: 2500, iterations: 8, warmupTime: 0, warmupIterations: 2 }
-const NUMPY = { reps: 15, warmup: 3 }
-
-let sink = 0 // every task folds something of its result in here so nothing is dead code
-const log = (...a) => console.error(...a) // progress to stderr, the table to stdout
 
 function makeInput () {
   // deterministic values in [0.5, 1.5): never 0, so a kept element is never mistaken for a dropped one
@@ -41,9 +26,7 @@ function makeInput () {
 }
 
 // ---- sanity checks: a broken build must fail here, not get timed ----
-function fail (msg) {
-  throw new Error(`dropout bench sanity check failed: ${msg}`)
-}
+const fail = sanityFail('dropout')
 
 function checkDropout (label, x, out, mask) {
   if (!(out instanceof Float32Array) || out.length !== N) fail(`${label}: output is not a Float32Array of ${N}`)
@@ -91,71 +74,13 @@ function sanityKexue (x) {
   return checks
 }
 
-// ---- tinybench helpers ----
-function stats (task) {
-  const r = task.result
-  if (r.state === 'errored') throw r.error
-  if (r.state !== 'completed' && r.state !== 'aborted-with-statistics') throw new Error(`${task.name}: ${r.state}`)
-  const l = r.latency
-  return {
-    medianMs: l.p50,
-    meanMs: l.mean,
-    minMs: l.min,
-    maxMs: l.max,
-    p75Ms: l.p75,
-    sdMs: l.sd,
-    madMs: l.mad,
-    rmePercent: l.rme,
-    samples: l.samplesCount,
-    samplesMs: l.samples ? Array.from(l.samples) : undefined,
-  }
-}
-
-async function runBench (name, opts, tasks) {
-  const bench = new Bench({ name, retainSamples: true, ...opts })
-  for (const [taskName, fn, hooks] of tasks) bench.add(taskName, fn, { async: false, ...hooks })
-  bench.addEventListener('cycle', (e) => {
-    const t = e.task
-    if (t?.result?.latency) log(`  ${t.name}: median ${t.result.latency.p50.toFixed(2)} ms (${t.result.latency.samplesCount} samples)`)
-  })
-  bench.addEventListener('warning', (e) => log(`  warning ${e.task?.name}: ${e.reason}`))
-  await bench.run()
-  const out = {}
-  for (const t of bench.tasks) out[t.name] = stats(t)
-  return out
-}
-
 // ---- entries ----
-async function benchCopy () {
-  log('memory copy ceiling (256 MiB Uint8Array.prototype.set)')
-  const src = new Uint8Array(COPY_BYTES).fill(1)
-  const dst = new Uint8Array(COPY_BYTES).fill(2) // touch every page before timing
-  const r = await runBench('copy', FAST, [['copy', () => { dst.set(src); sink += dst[COPY_BYTES - 1] }]])
-  if (dst[12345] !== 1) fail('copy did not copy')
-  return r.copy
-}
-
-// Not a dropout: what allocating fresh out + mask arrays and touching every page once costs here.
-// kexue's dropout() (like numpy) returns new arrays each call; the copy ceiling and the
-// Math.random loop use preallocated, already-touched buffers.
-async function benchAlloc () {
-  log('reference: allocate + first touch of out (16M f32) and mask (16M u8)')
-  const r = await runBench('alloc', FAST, [['alloc', () => {
-    const a = new Float32Array(N)
-    const b = new Uint8Array(N)
-    a.fill(1)
-    b.fill(1)
-    sink += a[N - 1] + b[0]
-  }]])
-  return r.alloc
-}
-
 async function benchKexue (x) {
   log('kexue: cpu 1 thread, cpu 2 threads, wasm')
   let seed = 1000
   const run = (backend) => () => {
     const r = dropout(x, { p: P, seed: seed++, backend })
-    sink += r.output.data[N - 1] + r.mask.data[N >> 1]
+    keep(r.output.data[N - 1] + r.mask.data[N >> 1])
   }
   // The same call writing into preallocated tensors (`out`, `outMask`): the steady state of a
   // training loop that reuses its buffers, and the like-for-like comparison with the Math.random
@@ -164,7 +89,7 @@ async function benchKexue (x) {
   const outMask = tensor(new Uint8Array(N))
   const reuse = (backend) => () => {
     const r = dropout(x, { p: P, seed: seed++, backend, out, outMask })
-    sink += r.output.data[N - 1] + r.mask.data[N >> 1]
+    keep(r.output.data[N - 1] + r.mask.data[N >> 1])
   }
   const fast = await runBench('kexue', FAST, [
     ['kexue cpu 1t', run('cpu'), { beforeAll: () => setNumThreads(1) }],
@@ -195,29 +120,15 @@ async function benchMathRandom (x) {
   const frac = checkDropout('Math.random loop', x, out, mask)
   const r = await runBench('math-random', MEDIUM, [['Math.random loop', () => {
     mathRandomDropout(x, out, mask, P, SCALE)
-    sink += out[N - 1] + mask[N >> 1]
+    keep(out[N - 1] + mask[N >> 1])
   }]])
   return { ...r['Math.random loop'], keptFraction: frac }
 }
 
 async function benchTfjs (x) {
   log('tfjs tf.dropout, wasm backend (+ dataSync readback)')
-  let tf, wasm
-  try {
-    tf = await import('@tensorflow/tfjs')
-    wasm = await import('@tensorflow/tfjs-backend-wasm')
-  } catch (e) {
-    return { skipped: `tfjs not importable: ${e.message}` }
-  }
-  wasm.setWasmPaths(path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + path.sep)
-  if (!(await tf.setBackend('wasm')) || tf.getBackend() !== 'wasm') return { skipped: 'tfjs wasm backend failed to initialize' }
-  await tf.ready()
-  const info = {
-    tfjs: tf.version.tfjs,
-    backend: tf.getBackend(),
-    simd: await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'),
-    multithread: await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'),
-  }
+  const { tf, info, skipped } = await loadTfjsWasm()
+  if (skipped) return { skipped }
   const xt = tf.tensor1d(x)
   const step = () => {
     const out = tf.tidy(() => tf.dropout(xt, P))
@@ -227,7 +138,7 @@ async function benchTfjs (x) {
   }
   const frac = checkDropout('tfjs', x, step(), null)
   const before = tf.memory()
-  const r = await runBench('tfjs', MEDIUM, [['tfjs wasm tf.dropout', () => { const d = step(); sink += d[N - 1] }]])
+  const r = await runBench('tfjs', MEDIUM, [['tfjs wasm tf.dropout', () => { const d = step(); keep(d[N - 1]) }]])
   const after = tf.memory()
   xt.dispose()
   if (after.numTensors !== before.numTensors) fail(`tfjs leaked tensors: ${before.numTensors} -> ${after.numTensors}`)
@@ -236,93 +147,18 @@ async function benchTfjs (x) {
 
 function benchNumpy () {
   log('numpy (Debian /usr/bin/python3), timed in Python')
-  const py = '/usr/bin/python3'
-  if (!existsSync(py)) return { skipped: `${py} not found` }
-  try {
-    // OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset for this command only
-    const stdout = execFileSync('env', ['-u', 'OPENBLAS_CORETYPE', '-u', 'OPENBLAS_L2_SIZE', py,
-      path.join(here, 'dropout_numpy.py'), String(N), String(P), String(NUMPY.reps), String(NUMPY.warmup)],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 120_000 })
-    const r = JSON.parse(stdout.trim().split('\n').pop())
-    if (r.skipped) return r
+  return runNumpy('dropout', N, [P], (r) => {
     if (!r.sane) fail(`numpy reference produced odd output (kept ${r.keptFraction})`)
-    log(`  numpy: median ${r.medianMs.toFixed(2)} ms (${r.samplesMs.length} samples)`)
-    return { ...r, samples: r.samplesMs.length }
-  } catch (e) {
-    if (e.message.startsWith('dropout bench sanity')) throw e
-    return { skipped: `numpy run failed: ${e.message.split('\n')[0]}` }
-  }
+  })
 }
 
 // ---- report ----
 function report (entries, copy, alloc) {
-  const copyGBs = (2 * COPY_BYTES) / (copy.medianMs / 1e3) / GB
-  const np = entries.numpy?.medianMs
-  const mr = entries['Math.random loop']?.medianMs
-  const rows = []
-  const fmt = (v, d) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d))
-  rows.push({
-    entry: 'memory copy 256 MiB (ceiling)',
-    'median ms': fmt(copy.medianMs, 2),
-    'GB/s': fmt(copyGBs, 2),
-    'x numpy': '-',
-    'x Math.random': '-',
-    'of ceiling': '100%',
-    samples: copy.samples,
-  })
-  const boundMs = BYTES / (copyGBs * GB) * 1e3
-  rows.push({
-    entry: 'dropout lower bound (9n B @ copy bw)',
-    'median ms': fmt(boundMs, 2),
-    'GB/s': fmt(copyGBs, 2),
-    'x numpy': fmt(np / boundMs, 2),
-    'x Math.random': fmt(mr / boundMs, 2),
-    'of ceiling': '100%',
-    samples: '-',
-  })
-  rows.push({
-    entry: 'ref: alloc+touch out+mask (5n B)',
-    'median ms': fmt(alloc.medianMs, 2),
-    'GB/s': fmt(5 * N / (alloc.medianMs / 1e3) / GB, 2),
-    'x numpy': '-',
-    'x Math.random': '-',
-    'of ceiling': '-',
-    samples: alloc.samples,
-  })
-  const derived = {}
-  for (const [name, e] of Object.entries(entries)) {
-    if (e.skipped) {
-      rows.push({ entry: name, 'median ms': 'skipped', 'GB/s': '-', 'x numpy': '-', 'x Math.random': '-', 'of ceiling': '-', samples: e.skipped })
-      continue
-    }
-    const gbs = BYTES / (e.medianMs / 1e3) / GB
-    derived[name] = {
-      medianMs: e.medianMs,
-      GBps: gbs,
-      speedupVsNumpy: np ? np / e.medianMs : null,
-      speedupVsMathRandom: mr ? mr / e.medianMs : null,
-      fractionOfCopyCeiling: gbs / copyGBs,
-    }
-    rows.push({
-      entry: name,
-      'median ms': fmt(e.medianMs, 2),
-      'GB/s': fmt(gbs, 2),
-      'x numpy': fmt(np && np / e.medianMs, 2),
-      'x Math.random': fmt(mr && mr / e.medianMs, 2),
-      'of ceiling': fmt(100 * gbs / copyGBs, 1) + '%',
-      samples: e.samples,
-    })
-  }
-  return { rows, copyGBs, boundMs, derived }
-}
-
-function addonFiles () {
-  const files = {}
-  for (const f of ['build-cuda/Release/kexue.node', 'build/Release/kexue.node', 'native/wasm/kexue.wasm']) {
-    const p = path.join(root, f)
-    files[f] = existsSync(p) ? { bytes: statSync(p).size, mtime: statSync(p).mtime.toISOString() } : null
-  }
-  return files
+  const bound = lowerBound('dropout lower bound (9n B @ copy bw)', BYTES, copy,
+    entries.numpy?.medianMs, entries['Math.random loop']?.medianMs)
+  const { rows, derived } = entryRows(entries, { bytes: BYTES, copy, numpyName: 'numpy', jsName: 'Math.random loop' })
+  rows.unshift(copyRow(copy), bound.row, allocRow('ref: alloc+touch out+mask (5n B)', alloc, 5 * N))
+  return { rows, copyGBs: copy.GBps, boundMs: bound.ms, derived }
 }
 
 async function main () {
@@ -336,7 +172,7 @@ async function main () {
   setNumThreads(defaultThreads)
 
   const copy = await benchCopy()
-  const alloc = await benchAlloc()
+  const alloc = await benchAlloc('out (16M f32) and mask (16M u8)', () => [new Float32Array(N), new Uint8Array(N)])
   const entries = {}
   Object.assign(entries, await benchKexue(x))
   setNumThreads(defaultThreads)
@@ -349,38 +185,23 @@ async function main () {
     "'x numpy' / 'x Math.random' = how many times faster than that entry (>1 = faster); 'of ceiling' = GB/s / copy GB/s")
   console.table(rows)
 
-  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'))
-  const cpus = os.cpus()
   const result = {
     bench: 'dropout',
     date: new Date().toISOString(),
-    machine: {
-      cpuModel: cpus[0]?.model,
-      cores: cpus.length,
-      availableParallelism: os.availableParallelism?.(),
-      totalMemBytes: os.totalmem(),
-      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-      node: process.version,
-      loadavgAtStart,
-      loadavgAtEnd: os.loadavg(),
-    },
-    // kexue loads the CUDA-enabled addon (which also carries the cpu kernels) first when it is built
-    kexue: { version: pkg.version, backends: backends(), defaultThreads, addons: addonFiles() },
+    machine: machineInfo(loadavgAtStart),
+    kexue: kexueInfo(defaultThreads),
     params: { n: N, p: P, scale: SCALE, bytesMoved: BYTES, copyBytes: COPY_BYTES, budgets: { FAST, MEDIUM, SLOW, NUMPY } },
     sanity,
-    copy: { ...copy, GBps: copyGBs, bytesCounted: 2 * COPY_BYTES },
+    copy,
     lowerBound: { ms: boundMs, GBps: copyGBs },
     allocTouchOutMask: { ...alloc, bytesTouched: 5 * N },
     entries,
     derived,
     table: rows,
-    sink,
+    sink: sinkValue(),
     wallSeconds: (performance.now() - t0) / 1e3,
   }
-  mkdirSync(path.join(here, 'results'), { recursive: true })
-  const file = path.join(here, 'results', 'dropout.json')
-  writeFileSync(file, JSON.stringify(result, null, 2) + '\n')
-  log(`wrote ${path.relative(root, file)} (${result.wallSeconds.toFixed(1)} s)`)
+  writeResult('dropout', result)
 }
 
 await main()
