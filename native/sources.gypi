@@ -6,19 +6,23 @@
     'kexue_core_sources': [
       'native/core/exec.cc',
       'native/core/random.cc',
+      'native/core/attention.cc',
     ],
     # Hot loops built per x86-64 micro-architecture level, chosen at run time (random.cc).
     'kexue_core_avx2_sources': [
       'native/core/random_x86_avx2.cc',
+      'native/core/attention_x86_avx2.cc',
     ],
     'kexue_core_sse2_sources': [
       'native/core/random_x86_sse2.cc',
+      'native/core/attention_x86_sse2.cc',
     ],
     'kexue_napi_sources': [
       'native/napi/addon.cc',
       'native/napi/op_call.cc',
       'native/napi/thread_pool.cc',
       'native/napi/ops_random.cc',
+      'native/napi/ops_attention.cc',
     ],
   },
 }

@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import { backends, type BackendName } from '../dist/index.js';
+import { loadNative } from '../dist/backends/native.js';
 
 /** The backends this machine can run, the js reference first. */
 export function available(): BackendName[] {
@@ -33,18 +32,7 @@ export function firstBitMismatch(a: ArrayBufferView, b: ArrayBufferView): number
   return -1;
 }
 
-/** The native addon the library loaded (same module instance), or undefined. */
+/** The native addon the library loaded (the same module instance), or undefined. */
 export function nativeAddon(): Record<string, any> | undefined {
-  const require = createRequire(import.meta.url);
-  for (const p of ['../build-cuda/Release/kexue.node', '../build/Release/kexue.node']) {
-    const full = new URL(p, import.meta.url);
-    if (existsSync(full)) {
-      try {
-        return require(full.pathname);
-      } catch {
-        /* try the next */
-      }
-    }
-  }
-  return undefined;
+  return loadNative().addon as Record<string, any> | undefined;
 }

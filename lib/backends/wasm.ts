@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { KexueError, type ErrorCode } from '../errors.js';
 import type { FloatArray } from '../tensor.js';
-import { OP_NAMES, type Backend, type Kernels, type Rng } from './types.js';
+import { OP_NAMES, type AttentionArgs, type AttentionBackwardArgs, type AttentionInputs, type Backend, type Kernels, type Rng } from './types.js';
 
 // The few WebAssembly API types used here (TypeScript ships them only with the DOM library).
 declare const WebAssembly: {
@@ -36,6 +36,8 @@ interface WasmExports {
   kx_drop_tokens_f64(rng: number, batch: number, tokens: number, dim: number, keep: number, x: number, out: number, pos: number): number;
   kx_expected_embedding_f32(vocab: number, dim: number, special: number, maskId: number, a: number, b: number, c: number, table: number, out: number): number;
   kx_expected_embedding_f64(vocab: number, dim: number, special: number, maskId: number, a: number, b: number, c: number, table: number, out: number): number;
+  kx_attention(header: number, f64: number): number;
+  kx_attention_backward(header: number, f64: number): number;
 }
 
 const STATUS: Record<number, ErrorCode> = { 1: 'E_RANGE', 2: 'E_SHAPE', 3: 'E_DTYPE', 4: 'E_OOM', 5: 'E_BACKEND', 6: 'E_INTERNAL' };
@@ -164,6 +166,44 @@ class WasmKernels implements Partial<Kernels> {
   dropTokens(rng: Rng, batch: number, tokens: number, dim: number, keep: number, x: FloatArray, out: FloatArray, positions: Int32Array): void {
     const f = x instanceof Float64Array ? this.ex.kx_drop_tokens_f64 : this.ex.kx_drop_tokens_f32;
     this.run([rng, x, out, positions], [true, true, false, false], ([r, xp, o, p]) => f(r, batch, tokens, dim, keep, xp, o, p), 'dropTokens');
+  }
+
+  attention(a: AttentionArgs): void {
+    this.runAttention(a, [a.out, a.lse, a.probs], (h, ptrs) => {
+      h.set([ptrs[0], ptrs[1], ptrs[2]], 27);
+      return this.ex.kx_attention;
+    }, 'attention');
+  }
+
+  attentionBackward(a: AttentionBackwardArgs): void {
+    this.runAttention(a, [a.dOut, a.dq, a.dk, a.dv], (h, ptrs) => {
+      h.set(ptrs, 27);
+      return this.ex.kx_attention_backward;
+    }, 'attentionBackward');
+  }
+
+  /** Lays out the inputs, the header of doubles (native/wasm/exports.cc) and `extra` (dOut first when it is an input). */
+  private runAttention(
+    a: AttentionInputs,
+    extra: (FloatArray | null)[],
+    finish: (header: Float64Array, extraPtrs: number[]) => (header: number, f64: number) => number,
+    what: string,
+  ): void {
+    const inputs: (ArrayBufferView | null)[] = [a.q, a.k, a.v, a.headKinds, a.keyLengths, a.mask, a.bias, a.dropoutRng];
+    const header = new Float64Array(32);
+    const isInput = [...inputs.map(() => true), true, ...extra.map((_, i) => what === 'attentionBackward' && i === 0)];
+    const arrays = [...inputs, header, ...extra];
+    const n = inputs.length;
+    this.run(arrays, isInput, (ptrs) => {
+      header.set([a.B, a.H, a.Hkv, a.Nq, a.Nk, a.D, a.Dv, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5]]);
+      header.set(a.maskStrides, 13);
+      header[17] = ptrs[6];
+      header.set(a.biasStrides, 18);
+      header.set([a.scale, a.dropoutRng ? 1 : 0, ptrs[7], a.dropoutThreshold, a.dropoutScale], 22);
+      const f = finish(header, ptrs.slice(n + 1));
+      new Uint8Array(this.ex.memory.buffer).set(new Uint8Array(header.buffer), ptrs[n]);
+      return f(ptrs[n], a.q instanceof Float64Array ? 1 : 0);
+    }, what);
   }
 
   expectedEmbedding(vocab: number, dim: number, special: Uint8Array, maskTokenId: number, a: number, b: number, c: number, table: FloatArray, out: FloatArray): void {

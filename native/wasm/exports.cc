@@ -4,6 +4,7 @@
 // lib/backends/wasm.ts is the only caller.
 #include <stdlib.h>
 
+#include "attention.h"
 #include "philox.h"
 #include "random.h"
 
@@ -118,6 +119,62 @@ int32_t KX_EXPORT(kx_expected_embedding_f32)(double vocab, double dim, const uin
 int32_t KX_EXPORT(kx_expected_embedding_f64)(double vocab, double dim, const uint8_t* special, int32_t mask_id,
                                              double a, double b, double c, const double* table, double* out) {
   return kx::expected_embedding_f64(nullptr, (int64_t)vocab, (int64_t)dim, special, mask_id, a, b, c, table, out);
+}
+
+// Attention takes a header of doubles (pointers and sizes are exact in a double):
+//   [0..6] B, H, Hkv, Nq, Nk, D, Dv; [7..9] q, k, v; [10] head kinds; [11] key lengths (0: none);
+//   [12] mask (0: none); [13..16] mask strides; [17] bias (0: none); [18..21] bias strides;
+//   [22] scale; [23] dropout (0/1); [24] rng; [25] dropout threshold; [26] dropout scale;
+//   forward: [27] out, [28] lse (0: none), [29] probs (0: none);
+//   backward: [27] dOut, [28] dq, [29] dk, [30] dv.
+}  // extern "C"
+
+template <class T>
+static void attention_inputs(const double* h, kx::AttentionParams<T>* p) {
+  p->B = (int64_t)h[0], p->H = (int64_t)h[1], p->Hkv = (int64_t)h[2], p->Nq = (int64_t)h[3];
+  p->Nk = (int64_t)h[4], p->D = (int64_t)h[5], p->Dv = (int64_t)h[6];
+  p->q = (const T*)(uintptr_t)h[7], p->k = (const T*)(uintptr_t)h[8], p->v = (const T*)(uintptr_t)h[9];
+  p->head_kind = (const int32_t*)(uintptr_t)h[10];
+  p->key_lengths = (const int32_t*)(uintptr_t)h[11];
+  p->mask = (const uint8_t*)(uintptr_t)h[12];
+  for (int i = 0; i < 4; ++i) p->mask_stride[i] = (int64_t)h[13 + i];
+  p->bias = (const T*)(uintptr_t)h[17];
+  for (int i = 0; i < 4; ++i) p->bias_stride[i] = (int64_t)h[18 + i];
+  p->scale = h[22];
+  p->dropout = h[23] != 0;
+  if (p->dropout) p->dropout_rng = rng_of((const uint32_t*)(uintptr_t)h[24]);
+  p->dropout_threshold = (uint32_t)h[25];
+  p->dropout_scale = h[26];
+}
+
+extern "C" {
+
+int32_t KX_EXPORT(kx_attention)(const double* h, int32_t f64) {
+  if (f64) {
+    kx::AttentionParams<double> p{};
+    attention_inputs(h, &p);
+    p.out = (double*)(uintptr_t)h[27], p.lse = (double*)(uintptr_t)h[28], p.probs = (double*)(uintptr_t)h[29];
+    return kx::attention_f64(nullptr, p);
+  }
+  kx::AttentionParams<float> p{};
+  attention_inputs(h, &p);
+  p.out = (float*)(uintptr_t)h[27], p.lse = (float*)(uintptr_t)h[28], p.probs = (float*)(uintptr_t)h[29];
+  return kx::attention_f32(nullptr, p);
+}
+
+int32_t KX_EXPORT(kx_attention_backward)(const double* h, int32_t f64) {
+  if (f64) {
+    kx::AttentionBackwardParams<double> p{};
+    attention_inputs(h, &p.f);
+    p.d_out = (const double*)(uintptr_t)h[27], p.dq = (double*)(uintptr_t)h[28];
+    p.dk = (double*)(uintptr_t)h[29], p.dv = (double*)(uintptr_t)h[30];
+    return kx::attention_backward_f64(nullptr, p);
+  }
+  kx::AttentionBackwardParams<float> p{};
+  attention_inputs(h, &p.f);
+  p.d_out = (const float*)(uintptr_t)h[27], p.dq = (float*)(uintptr_t)h[28];
+  p.dk = (float*)(uintptr_t)h[29], p.dv = (float*)(uintptr_t)h[30];
+  return kx::attention_backward_f32(nullptr, p);
 }
 
 }  // extern "C"
