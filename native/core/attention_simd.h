@@ -9,6 +9,9 @@
 // then out = O / l and lse = m + ln l. P is never stored unless probs are asked for (a second
 // pass writes exp(S - lse)). Each item is computed by one thread in a fixed order, so results do
 // not depend on the thread count.
+// Scores are kept in base 2 (log2 e folded into the query scale, the bias multiplied by it), so
+// the exponentials are exp2. The running max m is raised only when a tile's max exceeds it by
+// more than kLazy (so P stays below 2^kLazy): most tiles then skip rescaling O.
 #pragma once
 #include <math.h>
 
@@ -24,14 +27,19 @@ constexpr int MR = 6;        // rows per register tile
 constexpr int NR = 2 * WF;   // columns per register tile (two vectors)
 constexpr int BR = 8 * MR;   // queries per work item (48)
 constexpr int BC = 64;       // keys per tile
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2 = 0.693147180559945309f;
+constexpr float kLazy = 8.f;  // log2 of the largest P value before m is raised
 static_assert(BC % NR == 0, "a key tile holds whole register tiles");
 
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 // S[r][c] = sum_d Qs[r][d] Kt[d][c] for r < rows (rows padded to MR), c < BC; Kt's rows are ldk apart.
+// Column blocks outside, row blocks inside: one NR-wide slice of Kt (D x NR floats) stays in L1
+// while every row block of Qs streams past it.
 inline void gemm_qk(const float* Qs, const float* Kt, int64_t ldk, int64_t D, int64_t rows, float* S) {
-  for (int64_t r = 0; r < rows; r += MR) {
-    for (int c = 0; c < BC; c += NR) {
+  for (int c = 0; c < BC; c += NR) {
+    for (int64_t r = 0; r < rows; r += MR) {
       VF acc[MR][2];
       for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = splatf(0.f);
       const float* q = Qs + r * D;
@@ -54,9 +62,10 @@ inline void gemm_qk(const float* Qs, const float* Kt, int64_t ldk, int64_t D, in
 
 // O[r][e] += sum_{t < kmax} P[r][t] Vp[t][e] for r < rows (padded to MR), e < DvP (a multiple of
 // NR); Vp's rows are ldv apart.
+// Likewise: one NR-wide slice of V stays in L1 while the row blocks of P stream past it.
 inline void gemm_pv(const float* P, const float* Vp, int64_t ldv, int64_t DvP, int64_t rows, int64_t kmax, float* O) {
-  for (int64_t r = 0; r < rows; r += MR) {
-    for (int64_t e = 0; e < DvP; e += NR) {
+  for (int64_t e = 0; e < DvP; e += NR) {
+    for (int64_t r = 0; r < rows; r += MR) {
       VF acc[MR][2];
       for (int i = 0; i < MR; ++i) {
         acc[i][0] = loadf(O + (r + i) * DvP + e);
@@ -126,7 +135,7 @@ inline void score_tile(const Item& it, const Scratch& s, int64_t j0, int64_t col
     const int64_t i = it.i0 + r;
     if (p.bias != nullptr) {
       const float* br = p.bias + it.b * p.bias_stride[0] + it.h * p.bias_stride[1] + i * p.bias_stride[2];
-      for (int64_t c = 0; c < cols; ++c) srow[c] += br[(j0 + c) * p.bias_stride[3]];
+      for (int64_t c = 0; c < cols; ++c) srow[c] += br[(j0 + c) * p.bias_stride[3]] * kLog2e;
     }
     if (it.kind != MASK_NONE)
       for (int64_t c = 0; c < cols; ++c)
@@ -159,7 +168,7 @@ inline void run_item(const Item& it, const Scratch& s) {
   const AttentionParams<float>& p = *it.p;
   const int64_t D = p.D, Dv = p.Dv, DvP = it.DvP;
   const int64_t rows_p = round_up(it.rows, MR);
-  const float scale = (float)p.scale;
+  const float scale = (float)(p.scale * 1.4426950408889634);  // base-2 scores
   // Scaled queries, zero rows past the end.
   const float* qb = p.q + ((it.b * p.H + it.h) * p.Nq + it.i0) * D;
   for (int64_t r = 0; r < rows_p; ++r)
@@ -181,7 +190,7 @@ inline void run_item(const Item& it, const Scratch& s) {
       VF mx = splatf(-INFINITY);
       for (int c = 0; c < BC; c += WF) mx = maxf(mx, loadf(srow + c));
       const float tile_max = hmax(mx);
-      const float m_new = tile_max > s.m[r] ? tile_max : s.m[r];
+      const float m_new = tile_max > s.m[r] + kLazy || s.m[r] == -INFINITY ? tile_max : s.m[r];
       if (m_new == -INFINITY) {  // nothing visible yet in this row
         for (int c = 0; c < BC; ++c) srow[c] = 0.f;
         continue;
@@ -189,11 +198,11 @@ inline void run_item(const Item& it, const Scratch& s) {
       const VF mv = splatf(m_new);
       VF sum = splatf(0.f);
       for (int c = 0; c < BC; c += WF) {
-        const VF e = exp_v(loadf(srow + c) - mv);
+        const VF e = exp2_v(loadf(srow + c) - mv);
         storef(srow + c, e);
         sum += e;
       }
-      const float alpha = s.m[r] == -INFINITY ? 0.f : expf(s.m[r] - m_new);
+      const float alpha = s.m[r] == -INFINITY ? 0.f : exp2f(s.m[r] - m_new);
       s.l[r] = s.l[r] * alpha + hsum(sum);
       s.m[r] = m_new;
       if (alpha != 1.f) {
@@ -217,9 +226,9 @@ inline void run_item(const Item& it, const Scratch& s) {
     const float l = s.l[r];
     const float inv = l > 0.f ? 1.f / l : 0.f;
     for (int64_t e = 0; e < Dv; ++e) out[e] = s.O[r * DvP + e] * inv;
-    const float lse = l > 0.f ? s.m[r] + logf(l) : -INFINITY;
-    if (p.lse != nullptr) p.lse[row] = lse;
-    s.m[r] = lse;  // for the probabilities pass
+    const float lse2 = l > 0.f ? s.m[r] + log2f(l) : -INFINITY;  // base 2
+    if (p.lse != nullptr) p.lse[row] = lse2 * kLn2;
+    s.m[r] = lse2;  // for the probabilities pass
   }
   if (p.probs == nullptr) return;
   for (int64_t j0 = 0; j0 < p.Nk; j0 += BC) {
@@ -236,7 +245,7 @@ inline void run_item(const Item& it, const Scratch& s) {
       const float* srow = s.S + r * BC;
       const VF lv = splatf(lse);
       alignas(64) float e[BC];
-      for (int c = 0; c < BC; c += WF) storef(e + c, exp_v(loadf(srow + c) - lv));
+      for (int c = 0; c < BC; c += WF) storef(e + c, exp2_v(loadf(srow + c) - lv));
       for (int64_t c = 0; c < cols; ++c) pr[c] = e[c];
     }
   }
