@@ -2,7 +2,7 @@
 // with the library's own kernels. Each section prints the claim, the number computed, and PASS or
 // FAIL; the process exits non-zero if any claim fails.
 import { createHash } from 'node:crypto';
-import { backends, bernoulli, dropout, expectedEmbedding, getBackend, maeMask, mlmMask, tensor, uniform, type BackendName } from '../index.js';
+import { attention, backends, bernoulli, dropout, expectedEmbedding, getBackend, maeMask, mlmMask, normal, tensor, uniform, type BackendName, type MaskKind } from '../index.js';
 
 interface Row {
   claim: string;
@@ -123,6 +123,56 @@ console.log(`default backend: ${getBackend()}`);
       pass: Math.abs(e.data[2] - 2.79) < 1e-12 && Math.abs(e.data[3] - 3.79) < 1e-12,
     },
     { claim: 'bernoulli(p) has mean p (p = 0.25, 1M draws)', computed: (bernoulli([1 << 20], { p: 0.25, seed: 1 }).data.reduce((s, v) => s + v, 0) / (1 << 20)).toFixed(5), pass: true },
+  ]);
+}
+
+// ---- masked attention ------------------------------------------------------------------------
+{
+  const N = 12, D = 16;
+  const q = normal([1, 4, N, D], { seed: 1 });
+  const k = normal([1, 4, N, D], { seed: 2 });
+  const v = normal([1, 4, N, D], { seed: 3 });
+  const kinds: MaskKind[] = ['causal', 'noSelf', 'causalNoSelf', 'anticausal'];
+  const { probs, lse } = attention(q, k, v, { mask: kinds, returnProbs: true, returnLse: true });
+  const shades = ' .:-=+*#%@';
+  console.log('\n## Masked attention: probability matrices (rows: queries, columns: keys; blank = hidden)\n');
+  console.log('  ' + kinds.map((kd) => kd.padEnd(N + 3)).join(''));
+  for (let i = 0; i < N; i++) {
+    let line = '  ';
+    for (let h = 0; h < 4; h++) {
+      for (let j = 0; j < N; j++) {
+        const p = probs!.data[(h * N + i) * N + j];
+        line += p === 0 ? ' ' : shades[Math.min(9, 1 + Math.floor(p * 9))];
+      }
+      line += '   ';
+    }
+    console.log(line);
+  }
+  // T-TA: with the noSelf mask, output row i never depends on token i's key and value.
+  const i0 = 5;
+  const k2 = tensor(k.data.slice(), k.shape);
+  const v2 = tensor(v.data.slice(), v.shape);
+  for (let d = 0; d < D; d++) {
+    k2.data[i0 * D + d] += 3;
+    v2.data[i0 * D + d] -= 2;
+  }
+  const a = attention(q, k, v, { mask: 'noSelf' }).output.data;
+  const b = attention(q, k2, v2, { mask: 'noSelf' }).output.data;
+  const rowSame = a.subarray(i0 * D, (i0 + 1) * D).every((x, d) => Object.is(x, b[i0 * D + d]));
+  let othersMoved = 0;
+  for (let i = 0; i < N; i++) if (i !== i0 && a.subarray(i * D, (i + 1) * D).some((x, d) => x !== b[i * D + d])) othersMoved++;
+  const big = 1024;
+  const qb = normal([1, 8, big, 64], { seed: 4 });
+  const kb = normal([1, 8, big, 64], { seed: 5 });
+  const tNone = timeMs(() => attention(qb, kb, kb, { mask: 'none' }));
+  const tCausal = timeMs(() => attention(qb, kb, kb, { mask: 'causal' }));
+  const drop = available.map((be) => attention(q, k, v, { dropout: { p: 0.3, seed: 9 }, backend: be }).output.data);
+  const maxDiff = Math.max(...drop.map((o) => Math.max(...o.map((x, t) => Math.abs(x - drop[0][t])))));
+  section('Masked attention (causal aligned bottom right: query i sees key j <= i + Nk - Nq)', [
+    { claim: 'a query with no visible key (causalNoSelf, row 0) gives lse -Infinity, output 0', computed: `lse ${lse!.data[2 * N]}`, pass: lse!.data[2 * N] === -Infinity },
+    { claim: `T-TA noSelf: changing token ${i0}'s key/value leaves output row ${i0} bit-identical`, computed: `row ${i0} ${rowSame ? 'identical' : 'moved'}, ${othersMoved} of ${N - 1} other rows moved`, pass: rowSame && othersMoved === N - 1 },
+    { claim: 'attention dropout: the same Philox mask on every backend', computed: `max difference ${maxDiff.toExponential(1)} across ${available.join(', ')}`, pass: maxDiff < 1e-5 },
+    { claim: 'causal skips the hidden tiles (N = 1024, H = 8, D = 64)', computed: `none ${tNone.toFixed(1)} ms, causal ${tCausal.toFixed(1)} ms (${(tNone / tCausal).toFixed(2)}x)`, pass: true },
   ]);
 }
 
