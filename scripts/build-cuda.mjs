@@ -1,11 +1,12 @@
 // Builds the CUDA-enabled addon with cmake-js (CMakeLists.txt) into build-cuda/, beside node-gyp's
 // build/ (which it never touches):
 //   build-cuda/Release/kexue.node          the addon: CPU kernels + CUDA kernels
-//   build-cuda/Release/kexue_cuda_check    the CUDA-vs-CPU check program (no Node needed)
+//   build-cuda/Release/kexue_cuda_check    the CUDA-vs-CPU check programs (no Node needed):
+//   build-cuda/Release/kexue_cuda_attention_check   sampling, and attention forward
 //
 //   node scripts/build-cuda.mjs [--if-available] [--check] [-- <extra cmake-js args>]
 //     --if-available  exit 0 with a note when nvcc is not found (default: exit 1)
-//     --check         run the check program after the build (exit status is its status)
+//     --check         run the check programs after the build (exit status: the first failure's)
 //     extra args      passed to cmake-js, e.g. -- --CDCMAKE_CUDA_ARCHITECTURES=90
 //
 // Nothing is downloaded: the addon uses only Node-API, so cmake-js is pointed at headers already
@@ -107,19 +108,26 @@ if (r.status !== 0) {
 }
 
 const addon = path.join(outDir, 'Release', 'kexue.node');
-const check = path.join(outDir, 'Release', 'kexue_cuda_check' + exe);
+const checks = ['kexue_cuda_check', 'kexue_cuda_attention_check']
+  .map((name) => path.join(outDir, 'Release', name + exe));
 if (!existsSync(addon)) {
   console.error(`build-cuda: the build finished but ${path.relative(root, addon)} is missing`);
   process.exit(1);
 }
+const built = checks.filter((c) => existsSync(c)).map((c) => path.relative(root, c));
 console.log(`build-cuda: built ${path.relative(root, addon)}` +
-  (existsSync(check) ? ` and ${path.relative(root, check)}` : ''));
+  (built.length ? ` and ${built.join(', ')}` : ''));
 
 if (runCheck) {
-  if (!existsSync(check)) {
-    console.error('build-cuda: --check: the check program was not built (KEXUE_BUILD_CHECKS=OFF?)');
-    process.exit(1);
+  for (const check of checks) {
+    if (!existsSync(check)) {
+      console.error(`build-cuda: --check: ${path.relative(root, check)} was not built ` +
+        '(KEXUE_BUILD_CHECKS=OFF?)');
+      process.exit(1);
+    }
+    console.log(`build-cuda: running ${path.relative(root, check)} --no-bench`);
+    const c = spawnSync(check, ['--no-bench'], { stdio: 'inherit' });
+    if (c.status !== 0) process.exit(c.status ?? 1);
   }
-  const c = spawnSync(check, ['--no-bench'], { stdio: 'inherit' });
-  process.exit(c.status ?? 1);
+  process.exit(0);
 }

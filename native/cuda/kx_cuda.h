@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/attention.h"
 #include "../core/kx.h"
 #include "../core/philox.h"
 
@@ -125,6 +126,83 @@ Status dropout_f32(const Rng& rng, int64_t offset, int64_t n, uint32_t threshold
                    const float* x, float* out, uint8_t* mask, char* err, size_t errlen);
 Status dropout_f64(const Rng& rng, int64_t offset, int64_t n, uint32_t threshold, double scale,
                    const double* x, double* out, uint8_t* mask, char* err, size_t errlen);
+}  // namespace emu
+
+// ---- attention forward (native/cuda/attention.cu) ----------------------------------------------
+// Computes what kx::attention_f32 (native/core/attention.h) computes: out, and lse / probs when not
+// null, for every mask kind per head (aligned bottom right: off = Nk - Nq), key_lengths, the
+// boolean mask and the float bias through their four strides (any sign; 0 broadcasts), grouped-
+// query attention (H a multiple of Hkv), dropout with the same Philox words (probability
+// (b, h, i, j) kept when word ((b H + h) Nq + i) Nk + j, >> 8, is >= dropout_threshold, then scaled
+// by dropout_scale; the normaliser is the undropped softmax's). A row with no visible key gives
+// out 0, lse -inf, probs 0, never NaN. Not bit-identical to the CPU kernel (float32 sums in another
+// order, the GPU's exp2f / log2f): attention_check.cu states the tolerances.
+//
+// Host pointers, synchronous, thread-safe (each call has its own stream and buffers). Work is
+// split into chunks of (batch, key/value head) pairs, and of query rows when one pair is too big,
+// so device memory stays within half the free memory (set_attention_chunk_bytes overrides the
+// budget); only the part of mask / bias the chunk's strides reach is copied. Results do not depend
+// on the chunking.
+//
+// Errors as the CPU kernel's (E_SHAPE, E_RANGE for head_kind / key_lengths / threshold), E_INTERNAL
+// for a null pointer that is needed, E_OOM, E_BACKEND (no device, CUDA errors); message in err.
+
+// Half-precision inputs: q, k, v hold IEEE binary16 (attention_f16) or bfloat16 (attention_bf16)
+// bit patterns; everything else is float32, as in AttentionParams<float>. Accumulation is float32.
+// On compute capability >= 8.0 with D <= 256 and Dv <= 256 the kernel uses tensor cores
+// (mma.sync m16n8k16) for Q K^T and P V, with P rounded to the input type before P V (as
+// FlashAttention and PyTorch do); elsewhere it converts the inputs to float32 on load and runs the
+// float32 kernel (then the result is that of kx::attention_f32 on the converted inputs).
+struct AttentionParams16 {
+  int64_t B, H, Hkv, Nq, Nk, D, Dv;
+  const uint16_t* q;  // [B, H, Nq, D]
+  const uint16_t* k;  // [B, Hkv, Nk, D]
+  const uint16_t* v;  // [B, Hkv, Nk, Dv]
+  const int32_t* head_kind;    // [H]
+  const int32_t* key_lengths;  // [B] or null
+  const uint8_t* mask;         // or null
+  int64_t mask_stride[4];
+  const float* bias;  // or null
+  int64_t bias_stride[4];
+  double scale;
+  bool dropout;
+  Rng dropout_rng;
+  uint32_t dropout_threshold;
+  double dropout_scale;
+  float* out;    // [B, H, Nq, Dv]
+  float* lse;    // [B, H, Nq] or null
+  float* probs;  // [B, H, Nq, Nk] or null
+};
+
+Status attention_f32(const AttentionParams<float>& p, char* err, size_t errlen);
+Status attention_f16(const AttentionParams16& p, char* err, size_t errlen);
+Status attention_bf16(const AttentionParams16& p, char* err, size_t errlen);
+
+// For tests: the most bytes of device buffers one chunk may use (0: half the free memory).
+// Returns the previous setting. Also applies to emu::attention_*.
+int64_t set_attention_chunk_bytes(int64_t bytes);
+// Whether f16 / bf16 may use the tensor-core kernel (default true). Returns the previous setting.
+bool set_attention_tensor_cores(bool allowed);
+// Which kernel a call would use: dtype 0 float32, 1 float16, 2 bfloat16.
+const char* attention_kernel_name(int dtype, int64_t D, int64_t Dv, int cc_major,
+                                  int64_t smem_optin_bytes);
+
+namespace dev {
+// Device pointers for every array (q, k, v, head_kind, key_lengths, mask, bias, out, lse, probs);
+// enqueues on `stream` on the current device. head_kind / key_lengths are not range-checked here
+// (a kind outside 0..4 acts as none, a key length is clamped to [0, Nk]).
+Status attention_f32(const AttentionParams<float>& p, void* stream, char* err, size_t errlen);
+Status attention_f16(const AttentionParams16& p, void* stream, char* err, size_t errlen);
+Status attention_bf16(const AttentionParams16& p, void* stream, char* err, size_t errlen);
+}  // namespace dev
+
+namespace emu {
+// The kernels' block code on the CPU (host pointers, same chunking and checks as the host-memory
+// API, a device with compute capability 9.0 assumed); tensor_cores picks the mma.sync kernel (its
+// fragment layouts emulated lane by lane) or the float32 kernel for half inputs.
+Status attention_f32(const AttentionParams<float>& p, char* err, size_t errlen);
+Status attention_f16(const AttentionParams16& p, bool tensor_cores, char* err, size_t errlen);
+Status attention_bf16(const AttentionParams16& p, bool tensor_cores, char* err, size_t errlen);
 }  // namespace emu
 
 }  // namespace cuda

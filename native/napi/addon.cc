@@ -98,6 +98,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Object cuda = Napi::Object::New(env);
   cuda.Set("info", Napi::Function::New(env, CudaInfo, "info"));
   kxnapi::register_cuda_random_ops(env, cuda);
+  kxnapi::register_cuda_attention_ops(env, cuda);
   exports.Set("cuda", cuda);
   return exports;
 }

@@ -6,6 +6,9 @@
 #include "attention.h"
 #include "op_call.h"
 #include "thread_pool.h"
+#if defined(KX_WITH_CUDA)
+#include "kx_cuda.h"
+#endif
 
 namespace kxnapi {
 
@@ -128,7 +131,7 @@ bool is_f64(const Napi::Object& o) {
   return q.IsTypedArray() && q.As<Napi::TypedArray>().TypedArrayType() == napi_float64_array;
 }
 
-template <class T>
+template <class T, bool Cuda>
 bool parse_forward_t(Napi::Object o, OpCall* call, napi_typedarray_type ft) {
   ObjReader r{o, call};
   kx::AttentionParams<T> p{};
@@ -137,18 +140,32 @@ bool parse_forward_t(Napi::Object o, OpCall* call, napi_typedarray_type ft) {
   p.lse = (T*)r.arr("lse", ft, p.B * p.H * p.Nq, true);
   p.probs = (T*)r.arr("probs", ft, p.B * p.H * p.Nq * p.Nk, true);
   if (!r.ok) return false;
-  call->run = [p](std::string*) {
+  call->run = [p](std::string* err) {
+    (void)err;
     const kx::Exec* ex = ThreadPool::instance().exec();
-    if constexpr (sizeof(T) == 4) return kx::attention_f32(ex, p);
-    else return kx::attention_f64(ex, p);
+    if constexpr (sizeof(T) == 4) {
+#if defined(KX_WITH_CUDA)
+      if (Cuda) {
+        char buf[512] = {0};
+        const kx::Status s = kx::cuda::attention_f32(p, buf, sizeof buf);
+        if (s != kx::OK) *err = buf;
+        return s;
+      }
+#endif
+      return kx::attention_f32(ex, p);
+    } else {
+      return kx::attention_f64(ex, p);  // the cuda backend runs float64 on the CPU kernel
+    }
   };
   return true;
 }
 
+template <bool Cuda>
 bool parse_forward(const Napi::CallbackInfo& info, OpCall* call) {
   if (!info[0].IsObject()) return bad(info.Env(), "takes one arguments object", "E_DTYPE");
   Napi::Object o = info[0].As<Napi::Object>();
-  return is_f64(o) ? parse_forward_t<double>(o, call, napi_float64_array) : parse_forward_t<float>(o, call, napi_float32_array);
+  return is_f64(o) ? parse_forward_t<double, Cuda>(o, call, napi_float64_array)
+                   : parse_forward_t<float, Cuda>(o, call, napi_float32_array);
 }
 
 template <class T>
@@ -179,8 +196,17 @@ bool parse_backward(const Napi::CallbackInfo& info, OpCall* call) {
 }  // namespace
 
 void register_attention_ops(Napi::Env env, Napi::Object exports) {
-  KX_EXPORT_OP(exports, "attention", parse_forward);
+  KX_EXPORT_OP(exports, "attention", parse_forward<false>);
   KX_EXPORT_OP(exports, "attentionBackward", parse_backward);
+}
+
+void register_cuda_attention_ops(Napi::Env env, Napi::Object cuda) {
+#if defined(KX_WITH_CUDA)
+  KX_EXPORT_OP(cuda, "attention", parse_forward<true>);
+#else
+  (void)env;
+  (void)cuda;
+#endif
 }
 
 }  // namespace kxnapi
