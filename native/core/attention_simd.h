@@ -25,7 +25,7 @@ namespace attn {
 
 constexpr int MR = 6;        // rows per register tile
 constexpr int NR = 2 * WF;   // columns per register tile (two vectors)
-constexpr int BR = 8 * MR;   // queries per work item (48)
+constexpr int BR = 12 * MR;  // queries per work item (72)
 constexpr int BC = 64;       // keys per tile
 constexpr float kLog2e = 1.44269504088896341f;
 constexpr float kLn2 = 0.693147180559945309f;
@@ -137,9 +137,21 @@ inline void score_tile(const Item& it, const Scratch& s, int64_t j0, int64_t col
       const float* br = p.bias + it.b * p.bias_stride[0] + it.h * p.bias_stride[1] + i * p.bias_stride[2];
       for (int64_t c = 0; c < cols; ++c) srow[c] += br[(j0 + c) * p.bias_stride[3]] * kLog2e;
     }
-    if (it.kind != MASK_NONE)
-      for (int64_t c = 0; c < cols; ++c)
-        if (!mask_kind_allows(it.kind, i, j0 + c, off)) srow[c] = ninf;
+    if (it.kind != MASK_NONE) {
+      // The hidden columns of a structural kind form one range (or one column) per row.
+      const int64_t dcol = i + off - j0;  // the column of key j = i + off
+      int64_t a = 0, b = 0;
+      switch (it.kind) {
+        case MASK_CAUSAL: a = dcol + 1, b = cols; break;
+        case MASK_NO_SELF: a = dcol, b = dcol + 1; break;
+        case MASK_CAUSAL_NO_SELF: a = dcol, b = cols; break;
+        case MASK_ANTICAUSAL: a = 0, b = dcol; break;
+        default: break;
+      }
+      a = a < 0 ? 0 : a;
+      b = b > cols ? cols : b;
+      for (int64_t c = a; c < b; ++c) srow[c] = ninf;
+    }
     if (j0 + cols > it.key_len)
       for (int64_t c = it.key_len > j0 ? it.key_len - j0 : 0; c < cols; ++c) srow[c] = ninf;
     if (p.mask != nullptr) {
