@@ -327,10 +327,14 @@ inline void run_items(void* c, int64_t begin, int64_t end) {
     it.b = bh / p.H;
     it.h = bh % p.H;
     it.hk = it.h / (p.H / p.Hkv);
-    it.i0 = (w % ctx.q_tiles) * BR;
+    it.kind = p.head_kind[it.h];
+    // Threads take items in order: hand out the costliest query tiles of a head first (the last
+    // ones under a causal mask) so that the cheap ones even out the end.
+    const int64_t t = w % ctx.q_tiles;
+    const bool late_heavy = it.kind == MASK_CAUSAL || it.kind == MASK_CAUSAL_NO_SELF;
+    it.i0 = (late_heavy ? ctx.q_tiles - 1 - t : t) * BR;
     it.rows = p.Nq - it.i0 < BR ? p.Nq - it.i0 : BR;
     it.DvP = DvP;
-    it.kind = p.head_kind[it.h];
     it.key_len = p.key_lengths != nullptr ? p.key_lengths[it.b] : p.Nk;
     run_item(it, s);
   }
