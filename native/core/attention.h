@@ -59,7 +59,7 @@ Status attention_f64(const Exec* ex, const AttentionParams<double>& p);
 Status attention_backward_f32(const Exec* ex, const AttentionBackwardParams<float>& p);
 Status attention_backward_f64(const Exec* ex, const AttentionBackwardParams<double>& p);
 
-inline bool mask_kind_allows(int32_t kind, int64_t i, int64_t j, int64_t off) {
+KX_HD bool mask_kind_allows(int32_t kind, int64_t i, int64_t j, int64_t off) {
   const int64_t d = i + off;
   switch (kind) {
     case MASK_CAUSAL: return j <= d;

@@ -45,6 +45,7 @@
 
 #include <atomic>
 
+#include "cuda_util.h"
 #include "kx_cuda.h"
 
 namespace kx {
@@ -63,25 +64,8 @@ std::atomic<bool> g_allow_tc{true};
 enum InKind { IN_F32 = 0, IN_F16 = 1, IN_BF16 = 2 };
 enum Where { ON_DEVICE, ON_HOST };
 
-void put(char* err, size_t len, const char* fmt, ...) {
-  if (err == nullptr || len == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, len, fmt, ap);
-  va_end(ap);
-}
-
-Status cuda_fail(cudaError_t e, const char* what, char* err, size_t errlen) {
-  cudaGetLastError();  // clear a non-sticky error so the next call starts clean
-  put(err, errlen, "%s: %s (%s)", what, cudaGetErrorString(e), cudaGetErrorName(e));
-  return e == cudaErrorMemoryAllocation ? E_OOM : E_BACKEND;
-}
-
-#define KX_CU(call, what)                                                 \
-  do {                                                                    \
-    const cudaError_t kx_e_ = (call);                                     \
-    if (kx_e_ != cudaSuccess) return cuda_fail(kx_e_, what, err, errlen); \
-  } while (0)
+using util::cuda_fail;
+using util::put;
 
 #define KX_AHD __host__ __device__ __forceinline__
 
@@ -243,16 +227,6 @@ struct RowCtx {
   int32_t kind;
 };
 
-KX_AHD bool kind_allows(int32_t kind, int64_t i, int64_t j, int64_t off) {
-  const int64_t d = i + off;
-  switch (kind) {
-    case MASK_CAUSAL: return j <= d;
-    case MASK_NO_SELF: return j != d;
-    case MASK_CAUSAL_NO_SELF: return j < d;
-    case MASK_ANTICAUSAL: return j >= d;
-    default: return true;
-  }
-}
 
 KX_AHD void row_ctx(const Launch& L, int64_t bhl, int64_t qt, RowCtx* c) {
   c->uu = bhl / L.G;
@@ -293,7 +267,7 @@ KX_AHD bool tile_needs_mask(const Launch& L, const RowCtx& c, int64_t j0) {
 }
 
 KX_AHD bool visible(const Launch& L, const RowCtx& c, int64_t i, int64_t j) {
-  if (i >= c.iend || j >= c.key_len || !kind_allows(c.kind, i, j, c.off)) return false;
+  if (i >= c.iend || j >= c.key_len || !mask_kind_allows(c.kind, i, j, c.off)) return false;
   if (L.mask != nullptr &&
       L.mask[L.mask_off + c.b * L.ms[0] + c.h * L.ms[1] + i * L.ms[2] + j * L.ms[3]] == 0)
     return false;

@@ -18,6 +18,7 @@
 
 #include <atomic>
 
+#include "cuda_util.h"
 #include "kx_cuda.h"
 
 namespace kx {
@@ -29,25 +30,8 @@ constexpr int kThreads = 256;
 constexpr int64_t kDefaultChunk = int64_t(1) << 28;  // 256 Mi elements per host-memory chunk
 std::atomic<int64_t> g_chunk{0};                      // 0: default
 
-void put(char* err, size_t len, const char* fmt, ...) {
-  if (err == nullptr || len == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, len, fmt, ap);
-  va_end(ap);
-}
-
-Status cuda_fail(cudaError_t e, const char* what, char* err, size_t errlen) {
-  cudaGetLastError();  // clear a non-sticky error so the next call starts clean
-  put(err, errlen, "%s: %s (%s)", what, cudaGetErrorString(e), cudaGetErrorName(e));
-  return e == cudaErrorMemoryAllocation ? E_OOM : E_BACKEND;
-}
-
-#define KX_CU(call, what)                                              \
-  do {                                                                 \
-    const cudaError_t kx_e_ = (call);                                  \
-    if (kx_e_ != cudaSuccess) return cuda_fail(kx_e_, what, err, errlen); \
-  } while (0)
+using util::cuda_fail;
+using util::put;
 
 // ---- per-block operations ----------------------------------------------------------------------
 // Each op turns the four words of one Philox block into kPer consecutive output elements.
