@@ -6,6 +6,9 @@ export type ErrorCode =
   | 'E_ARG' // a missing or malformed argument
   | 'E_OOM' // more memory than can be allocated
   | 'E_BACKEND' // the requested backend is unavailable or failed
+  | 'E_NOT_SPD' // a matrix that must be (semi-)positive definite is not
+  | 'E_NO_CONVERGENCE' // an iteration did not reach its tolerance
+  | 'E_FORMAT' // a malformed or unsupported file (.npy, statistics JSON)
   | 'E_INTERNAL'; // a bug in kexue
 
 /** The one error type kexue throws. `code` is stable; `message` says what was expected and given. */
@@ -18,7 +21,7 @@ export class KexueError extends Error {
   }
 }
 
-const CODES = new Set<string>(['E_SHAPE', 'E_DTYPE', 'E_RANGE', 'E_ARG', 'E_OOM', 'E_BACKEND', 'E_INTERNAL']);
+const CODES = new Set<string>(['E_SHAPE', 'E_DTYPE', 'E_RANGE', 'E_ARG', 'E_OOM', 'E_BACKEND', 'E_FORMAT', 'E_INTERNAL']);
 
 /** Turns an error from a backend (native addon, wasm trap, worker) into a KexueError. */
 export function asKexueError(e: unknown, context: string): KexueError {

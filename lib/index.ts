@@ -48,3 +48,18 @@ export {
   type AttentionResult,
   type AttentionGradients,
 } from './ops/attention.js';
+export {
+  cholesky,
+  logdet,
+  solve,
+  eigh,
+  sqrtm,
+  gaussian,
+  GaussianStats,
+  frechetDistance,
+  SYM_TOL,
+  type EighResult,
+  type SqrtmMethod,
+  type SqrtmOptions,
+  type SqrtmResult,
+} from './ops/gaussian.js';
