@@ -2,7 +2,24 @@
 // with the library's own kernels. Each section prints the claim, the number computed, and PASS or
 // FAIL; the process exits non-zero if any claim fails.
 import { createHash } from 'node:crypto';
-import { attention, backends, bernoulli, dropout, expectedEmbedding, getBackend, maeMask, mlmMask, normal, tensor, uniform, type BackendName, type MaskKind } from '../index.js';
+import {
+  attention,
+  backends,
+  bernoulli,
+  dropout,
+  expectedEmbedding,
+  frechetDistance,
+  gaussian,
+  getBackend,
+  maeMask,
+  mlmMask,
+  normal,
+  sqrtm,
+  tensor,
+  uniform,
+  type BackendName,
+  type MaskKind,
+} from '../index.js';
 
 interface Row {
   claim: string;
@@ -173,6 +190,39 @@ console.log(`default backend: ${getBackend()}`);
     { claim: `T-TA noSelf: changing token ${i0}'s key/value leaves output row ${i0} bit-identical`, computed: `row ${i0} ${rowSame ? 'identical' : 'moved'}, ${othersMoved} of ${N - 1} other rows moved`, pass: rowSame && othersMoved === N - 1 },
     { claim: 'attention dropout: the same Philox mask on every backend', computed: `max difference ${maxDiff.toExponential(1)} across ${available.join(', ')}`, pass: maxDiff < 1e-5 },
     { claim: 'causal skips the hidden tiles (N = 1024, H = 8, D = 64)', computed: `none ${tNone.toFixed(1)} ms, causal ${tCausal.toFixed(1)} ms (${(tNone / tCausal).toFixed(2)}x)`, pass: true },
+  ]);
+}
+
+// ---- Gaussian distances ----------------------------------------------------------------------
+{
+  const t64 = (a: number[], shape: number[]) => tensor(Float64Array.from(a), shape);
+  const mu1 = t64([0, 0], [2]);
+  const mu2 = t64([1, 2], [2]);
+  const S1 = t64([2, 0.5, 0.5, 1], [2, 2]);
+  const S2 = t64([1, -0.3, -0.3, 3], [2, 2]);
+  const kl = gaussian.kl(mu1, S1, mu2, S2);
+  const bh = gaussian.bhattacharyya(mu1, S1, mu2, S2);
+  const he = gaussian.hellinger(mu1, S1, mu2, S2);
+  const w2 = gaussian.w2(mu1, S1, mu2, S2);
+  const r = sqrtm(t64([4, 0, 0, 9], [2, 2]));
+  const dim = 64;
+  const a = normal([2000, dim], { seed: 1, dtype: 'float64' });
+  const b = normal([2000, dim], { seed: 2, dtype: 'float64', mean: 0.1 });
+  const c = normal([40, dim], { seed: 3, dtype: 'float64' });
+  const fidShift = frechetDistance(a, b);
+  const fidSame = frechetDistance(a, normal([2000, dim], { seed: 4, dtype: 'float64' })); // the finite-sample bias
+  const fidFew = frechetDistance(c, a);
+  section('Gaussian distances and the Frechet distance (float64)', [
+    { claim: 'N([0,0],[[2,.5],[.5,1]]) vs N([1,2],[[1,-.3],[-.3,3]]): KL', computed: kl.toFixed(6), pass: kl > 0 },
+    { claim: 'the same pair: Bhattacharyya, Hellinger^2 = 1 - exp(-B)', computed: `${bh.toFixed(6)}, ${he.toFixed(6)}`, pass: Math.abs(he - (1 - Math.exp(-bh))) < 1e-15 },
+    { claim: 'the same pair: W2^2 (Cholesky + eigenvalues, never negative)', computed: w2.toFixed(6), pass: w2 >= 0 },
+    { claim: 'sqrtm([[4, 0], [0, 9]]) = [[2, 0], [0, 3]]', computed: `[${[...r.sqrt.data].join(', ')}], residual ${r.residual}`, pass: r.sqrt.data.join() === '2,0,0,3' },
+    {
+      claim: `FID(means 0.1 apart) - FID(same distribution), 2000 samples, ${dim} dims = ||mu1 - mu2||^2 = ${(dim * 0.01).toFixed(2)}`,
+      computed: `${fidShift.toFixed(4)} - ${fidSame.toFixed(4)} = ${(fidShift - fidSame).toFixed(4)}`,
+      pass: Math.abs(fidShift - fidSame - dim * 0.01) < 0.2,
+    },
+    { claim: `FID with 40 samples in ${dim} dims (singular covariance): finite, >= 0`, computed: fidFew.toFixed(4), pass: Number.isFinite(fidFew) && fidFew >= 0 },
   ]);
 }
 
