@@ -63,3 +63,4 @@ export {
   type SqrtmOptions,
   type SqrtmResult,
 } from './ops/gaussian.js';
+export { readNpy, writeNpy, readNpyFile, writeNpyFile, type WriteNpyOptions } from './io/npy.js';
