@@ -7,6 +7,7 @@
       'native/core/exec.cc',
       'native/core/random.cc',
       'native/core/attention.cc',
+      'native/core/linalg.cc',
     ],
     # Hot loops built per x86-64 micro-architecture level, chosen at run time (random.cc).
     'kexue_core_avx2_sources': [
@@ -23,6 +24,7 @@
       'native/napi/thread_pool.cc',
       'native/napi/ops_random.cc',
       'native/napi/ops_attention.cc',
+      'native/napi/ops_linalg.cc',
     ],
   },
 }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { GaussianStats, KexueError, cholesky, eigh, frechetDistance, gaussian, logdet, normal, solve, sqrtm, tensor, uniform } from '../dist/index.js';
 import { matmul, transpose } from '../dist/backends/js/linalg.js';
-import { freshSeed } from './helpers.js';
+import { fastBackends, freshSeed } from './helpers.js';
 
 const t64 = (a: ArrayLike<number>, shape: number[]) => tensor(Float64Array.from(a), shape);
 
@@ -141,6 +141,23 @@ describe('Gaussian distances', () => {
     expect(Math.abs(w - (dd + tr)) / (dd + tr), `seed=${seed}`).toBeLessThan(1e-12);
     expect(gaussian.w2(mu1, S1, mu2, S2, { root: true })).toBeCloseTo(Math.sqrt(w), 12);
   });
+
+  for (const backend of fastBackends()) {
+    it(`W2 on ${backend} equals the js reference to 1e-12, and a singular S1 takes the eigh route`, () => {
+      const s = freshSeed();
+      for (const dim of [1, 5, 60, 150]) {
+        const m1 = normal([dim], { seed: s, dtype: 'float64' });
+        const A = t64(spd(dim, s + 1), [dim, dim]);
+        const B = t64(spd(dim, s + 2), [dim, dim]);
+        const ref = gaussian.w2(m1, A, m1, B, { backend: 'js' });
+        expect(Math.abs(gaussian.w2(m1, A, m1, B, { backend }) - ref) / ref, `seed=${s} n=${dim} ${backend}`).toBeLessThan(1e-12);
+      }
+      const x = normal([4, 10], { seed: s, dtype: 'float64' });
+      const y = normal([30, 10], { seed: s + 1, dtype: 'float64' });
+      const fidJs = frechetDistance(x, y, { backend: 'js' });
+      expect(Math.abs(frechetDistance(x, y, { backend }) - fidJs) / fidJs, `seed=${s}`).toBeLessThan(1e-10);
+    });
+  }
 
   it('KL and Bhattacharyya equal their closed forms through eigh and explicit inverses; Hellinger = 1 - exp(-B)', () => {
     const inv = (A: Float64Array) => solve(t64(A, [n, n]), t64(Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? 1 : 0)), [n, n])).data;

@@ -66,12 +66,16 @@ export function loadNative(): Loaded {
   return loaded;
 }
 
+/** Ops whose addon function has another name. */
+const ADDON_NAMES: Partial<Record<keyof Kernels, string>> = { w2Trace: 'linalgW2Trace' };
+
 function pick(obj: Record<string, unknown>): { kernels: Partial<Kernels>; asyncKernels: AsyncKernels } {
   const kernels: Record<string, unknown> = {};
   const asyncKernels: Record<string, unknown> = {};
   for (const k of OP_NAMES) {
-    if (typeof obj[k] === 'function') kernels[k] = obj[k];
-    if (typeof obj[`${k}Async`] === 'function') asyncKernels[k] = obj[`${k}Async`];
+    const name = ADDON_NAMES[k] ?? k;
+    if (typeof obj[name] === 'function') kernels[k] = obj[name];
+    if (typeof obj[`${name}Async`] === 'function') asyncKernels[k] = obj[`${name}Async`];
   }
   return { kernels: kernels as Partial<Kernels>, asyncKernels: asyncKernels as AsyncKernels };
 }

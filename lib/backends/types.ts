@@ -54,6 +54,12 @@ export interface Kernels {
   expectedEmbedding(vocab: number, dim: number, special: Uint8Array, maskTokenId: number, a: number, b: number, c: number, table: FloatArray, out: FloatArray): void;
   attention(args: AttentionArgs): void;
   attentionBackward(args: AttentionBackwardArgs): void;
+  /**
+   * out[0] = tr (S1^1/2 S2 S1^1/2)^1/2 by Cholesky S1 = L L^T and the eigenvalues of L^T S2 L
+   * (clamped at 0); out[1] = -1. When S1 is not positive definite: out[1] = the failing pivot and
+   * an E_RANGE error (the caller then takes the eigh route).
+   */
+  w2Trace(n: number, s1: Float64Array, s2: Float64Array, out: Float64Array): void;
 }
 
 /**
@@ -141,6 +147,7 @@ export const OUTPUT_ARGS: { readonly [K in OpName]: readonly OutputPath[] } = {
     [0, 'dk'],
     [0, 'dv'],
   ],
+  w2Trace: [3],
 };
 
 /** The output arrays of a call's arguments, in OUTPUT_ARGS order (null where absent). */

@@ -5,8 +5,10 @@
 // of issue 4 will plug in beneath the same functions.
 import { KexueError } from '../errors.js';
 import { Tensor, describe, dtypeOf, type FloatArray } from '../tensor.js';
-import { cholesky as chol, eighSym, frobenius, logdetFromCholesky, luFactor, luSolve, matmul, solveLower, transpose } from '../backends/js/linalg.js';
-import { options } from './args.js';
+import { cholesky as chol, eighSym, frobenius, logdetFromCholesky, luFactor, luSolve, matmul, solveLower } from '../backends/js/linalg.js';
+import { backendOpt, options, type OpOptions } from './args.js';
+import { runOp } from '../backends/dispatch.js';
+import type { BackendChoice } from '../backends/types.js';
 
 // ---- argument helpers ---------------------------------------------------------------------------
 
@@ -373,26 +375,29 @@ function bhattacharyyaOf(g1: Gauss, g2: Gauss, op: string): number {
   return frobenius(y) ** 2 / 8 + 0.5 * (logdetFromCholesky(L, n) - 0.5 * (ld1 + ld2));
 }
 
-/** tr (S1^1/2 S2 S1^1/2)^1/2: eigenvalues of L^T S2 L with S1 = L L^T, or the eigh route if S1 is singular. */
-function traceSqrtProduct(S1: Float64Array, S2: Float64Array, n: number, op: string): number {
-  const r = chol(S1, n);
-  let M: Float64Array;
-  if (r.L) {
-    const L = r.L;
-    M = matmul(matmul(transpose(L, n, n), S2, n, n, n), L, n, n, n);
-  } else {
-    const R = sqrtmEigh(S1, n, false, op); // S1^1/2 with clamped eigenvalues
-    M = matmul(matmul(R, S2, n, n, n), R, n, n, n);
+/**
+ * tr (S1^1/2 S2 S1^1/2)^1/2: the w2Trace kernel (Cholesky S1 = L L^T, eigenvalues of L^T S2 L) on
+ * the chosen backend, or, when S1 is singular, the eigh route (S1^1/2 with clamped eigenvalues).
+ */
+function traceSqrtProduct(S1: Float64Array, S2: Float64Array, n: number, op: string, backend?: BackendChoice): number {
+  const out = new Float64Array([0, -1]);
+  try {
+    runOp('w2Trace', backend, [n, S1, S2, out]);
+    return out[0];
+  } catch (e) {
+    if (!(e instanceof KexueError && e.code === 'E_RANGE' && out[1] >= 0)) throw e;
   }
+  const R = sqrtmEigh(S1, n, false, op);
+  const M = matmul(matmul(R, S2, n, n, n), R, n, n, n);
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) M[i * n + j] = M[j * n + i] = 0.5 * (M[i * n + j] + M[j * n + i]);
-  const e = eighSym(M, n, false);
-  if (!e) throw new KexueError('E_NO_CONVERGENCE', `${op}: the QL iteration did not converge`);
+  const ev = eighSym(M, n, false);
+  if (!ev) throw new KexueError('E_NO_CONVERGENCE', `${op}: the QL iteration did not converge`);
   let s = 0;
-  for (const lam of e.values) s += Math.sqrt(Math.max(lam, 0)); // clamp rounding negatives
+  for (const lam of ev.values) s += Math.sqrt(Math.max(lam, 0)); // clamp rounding negatives
   return s;
 }
 
-function w2Of(g1: Gauss, g2: Gauss, op: string): number {
+function w2Of(g1: Gauss, g2: Gauss, op: string, backend?: BackendChoice): number {
   const n = g1.n;
   let dd = 0;
   for (let i = 0; i < n; i++) dd += (g1.mu[i] - g2.mu[i]) ** 2;
@@ -404,7 +409,7 @@ function w2Of(g1: Gauss, g2: Gauss, op: string): number {
   const S1 = full(g1), S2 = full(g2);
   let tr = 0;
   for (let i = 0; i < n; i++) tr += S1[i * n + i] + S2[i * n + i];
-  return Math.max(0, dd + tr - 2 * traceSqrtProduct(S1, S2, n, op));
+  return Math.max(0, dd + tr - 2 * traceSqrtProduct(S1, S2, n, op, backend));
 }
 
 type G = Tensor | Float32Array | Float64Array;
@@ -431,10 +436,11 @@ export const gaussian = {
    * tr S2 - 2 tr (S1^1/2 S2 S1^1/2)^1/2, the trace from the eigenvalues of L^T S2 L (S1 = L L^T),
    * clamped so the result is never negative. S1 and S2 need only be positive semi-definite.
    */
-  w2(mu1: G, S1: G, mu2: G, S2: G, opts: { root?: boolean } = {}): number {
+  w2(mu1: G, S1: G, mu2: G, S2: G, opts: { root?: boolean } & OpOptions = {}): number {
+    const o = options<{ root?: boolean } & OpOptions>(opts, 'gaussian.w2');
     const [a, b] = gaussArgs('gaussian.w2', mu1, S1, mu2, S2);
-    const w = w2Of(a, b, 'gaussian.w2');
-    return options<{ root?: boolean }>(opts, 'gaussian.w2').root ? Math.sqrt(w) : w;
+    const w = w2Of(a, b, 'gaussian.w2', backendOpt(o, 'gaussian.w2'));
+    return o.root ? Math.sqrt(w) : w;
   },
 };
 
@@ -549,9 +555,9 @@ function statsOf(v: unknown, what: string): GaussianStats {
  * to two feature sets (mean and covariance with divisor m - 1). Never negative, NaN or complex,
  * also with fewer samples than dimensions (singular covariances take the eigh route).
  */
-export function frechetDistance(a: Tensor | GaussianStats, b: Tensor | GaussianStats): number {
+export function frechetDistance(a: Tensor | GaussianStats, b: Tensor | GaussianStats, opts: OpOptions = {}): number {
   const sa = statsOf(a, 'a');
   const sb = statsOf(b, 'b');
   if (sa.n !== sb.n) throw new KexueError('E_SHAPE', `frechetDistance: feature dimensions differ (${sa.n} and ${sb.n})`);
-  return gaussian.w2(sa.mean, sa.covariance, sb.mean, sb.covariance);
+  return gaussian.w2(sa.mean, sa.covariance, sb.mean, sb.covariance, opts);
 }

@@ -301,3 +301,18 @@ export function eighSym(a: Float64Array, n: number, wantVectors: boolean): { val
   }
   return { values: d, vectors: wantVectors ? V : null };
 }
+
+/** The w2Trace kernel (see Kernels.w2Trace in lib/backends/types.ts). */
+export function w2TraceReference(n: number, s1: Float64Array, s2: Float64Array, out: Float64Array): void {
+  const r = cholesky(s1, n);
+  out[1] = r.failedAt;
+  if (!r.L) throw Object.assign(new Error(`S1 is not positive definite (pivot ${r.failedAt})`), { code: 'E_RANGE' });
+  const L = r.L;
+  const M = matmul(matmul(transpose(L, n, n), s2, n, n, n), L, n, n, n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) M[i * n + j] = M[j * n + i] = 0.5 * (M[i * n + j] + M[j * n + i]);
+  const e = eighSym(M, n, false);
+  if (!e) throw Object.assign(new Error('the QL iteration did not converge'), { code: 'E_INTERNAL' });
+  let t = 0;
+  for (const lam of e.values) t += Math.sqrt(Math.max(lam, 0));
+  out[0] = t;
+}
