@@ -37,6 +37,7 @@ interface WasmExports {
   kx_expected_embedding_f32(vocab: number, dim: number, special: number, maskId: number, a: number, b: number, c: number, table: number, out: number): number;
   kx_expected_embedding_f64(vocab: number, dim: number, special: number, maskId: number, a: number, b: number, c: number, table: number, out: number): number;
   kx_attention(header: number, f64: number): number;
+  kx_w2_trace(n: number, s1: number, s2: number, out: number): number;
   kx_attention_backward(header: number, f64: number): number;
 }
 
@@ -66,7 +67,8 @@ class WasmKernels implements Partial<Kernels> {
   }
 
   /** Allocates len(arrays) regions, copies the given inputs in, runs fn, copies outputs back, frees. */
-  private run(arrays: (ArrayBufferView | null)[], inputs: boolean[], fn: (ptrs: number[]) => number, what: string): void {
+  /** copyOnError: copy the outputs back even when the kernel fails (w2Trace reports the failing pivot there). */
+  private run(arrays: (ArrayBufferView | null)[], inputs: boolean[], fn: (ptrs: number[]) => number, what: string, copyOnError = false): void {
     const ptrs: number[] = [];
     try {
       for (const a of arrays) ptrs.push(a ? this.alloc(a.byteLength) : 0);
@@ -75,15 +77,19 @@ class WasmKernels implements Partial<Kernels> {
         if (a && inputs[i]) heap().set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), ptrs[i]);
       });
       const status = fn(ptrs);
+      const copyBack = () => {
+        const h = heap();
+        arrays.forEach((a, i) => {
+          if (a && !inputs[i]) new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(h.subarray(ptrs[i], ptrs[i] + a.byteLength));
+        });
+      };
+      if (status !== 0 && copyOnError) copyBack();
       if (status !== 0) {
         let msg = `${what} failed (${STATUS[status] ?? status})`;
         if (what === 'mlmMask' && status === 1 && this.ex.kx_bad_index() >= 0) msg = `${what}: ids[${this.ex.kx_bad_index()}] is out of range`;
         throw new KexueError(STATUS[status] ?? 'E_INTERNAL', `wasm backend: ${msg}`);
       }
-      const h = heap();
-      arrays.forEach((a, i) => {
-        if (a && !inputs[i]) new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(h.subarray(ptrs[i], ptrs[i] + a.byteLength));
-      });
+      copyBack();
     } finally {
       for (const p of ptrs) if (p) this.ex.kx_free(p);
     }
@@ -204,6 +210,11 @@ class WasmKernels implements Partial<Kernels> {
       new Uint8Array(this.ex.memory.buffer).set(new Uint8Array(header.buffer), ptrs[n]);
       return f(ptrs[n], a.q instanceof Float64Array ? 1 : 0);
     }, what);
+  }
+
+  w2Trace(n: number, s1: Float64Array, s2: Float64Array, out: Float64Array): void {
+    // E_RANGE with out[1] >= 0 means S1 is not positive definite: the caller takes the eigh route.
+    this.run([s1, s2, out], [true, true, false], ([a, b, o]) => this.ex.kx_w2_trace(n, a, b, o), 'w2Trace', true);
   }
 
   expectedEmbedding(vocab: number, dim: number, special: Uint8Array, maskTokenId: number, a: number, b: number, c: number, table: FloatArray, out: FloatArray): void {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "attention.h"
+#include "linalg.h"
 #include "philox.h"
 #include "random.h"
 
@@ -175,6 +176,14 @@ int32_t KX_EXPORT(kx_attention_backward)(const double* h, int32_t f64) {
   p.d_out = (const float*)(uintptr_t)h[27], p.dq = (float*)(uintptr_t)h[28];
   p.dk = (float*)(uintptr_t)h[29], p.dv = (float*)(uintptr_t)h[30];
   return kx::attention_backward_f32(nullptr, p);
+}
+
+// out[0] = the W2 trace, out[1] = the failing Cholesky pivot or -1 (see linalg.h).
+int32_t KX_EXPORT(kx_w2_trace)(double n, const double* s1, const double* s2, double* out) {
+  int64_t failed = -1;
+  const kx::Status st = kx::w2_trace_f64(nullptr, (int64_t)n, s1, s2, &out[0], &failed);
+  out[1] = (double)failed;
+  return st;
 }
 
 }  // extern "C"
