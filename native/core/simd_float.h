@@ -1,6 +1,6 @@
 // Float vectors for the attention kernels, next to simd.h's u32 vectors: WF lanes of float, a
 // fused multiply-add where the instruction set has one (AVX2+FMA; elsewhere a*b + c), and a
-// vectorised exp. Attention results are compared with a tolerance, not bit for bit, so FMA is
+// vectorised exp2. Attention results are compared with a tolerance, not bit for bit, so FMA is
 // welcome here (the sampling kernels never use it).
 #pragma once
 #include "simd.h"
@@ -77,36 +77,10 @@ inline float hsum(VF v) {
 #endif
 }
 
-// e^x, lane by lane: Cody-Waite reduction by ln 2 and Cephes' degree-6 polynomial (about 1 ulp).
-// x below -87.3 (and -inf) gives exactly 0.
-inline VF exp_v(VF x) {
-  const VF lo = splatf(-87.33654f);
-  const VF hi = splatf(88.3762626647949f);
-  VF xc = x < lo ? lo : x;
-  xc = xc > hi ? hi : xc;
-  const VF t = xc * splatf(1.44269504088896341f);
-  const VF fn = (t + splatf(12582912.f)) - splatf(12582912.f);  // round to nearest integer
-  VF r = xc - fn * splatf(0.693359375f);
-  r = r - fn * splatf(-2.12194440e-4f);
-  VF y = splatf(1.9875691500E-4f);
-  y = fmadd(y, r, splatf(1.3981999507E-3f));
-  y = fmadd(y, r, splatf(8.3334519073E-3f));
-  y = fmadd(y, r, splatf(4.1665795894E-2f));
-  y = fmadd(y, r, splatf(1.6666665459E-1f));
-  y = fmadd(y, r, splatf(5.0000001201E-1f));
-  y = fmadd(y, r * r, r + splatf(1.f));
-  const VI n = __builtin_convertvector(fn, VI);
-  const VI bits = (n + 127) << 23;
-  VF scale;
-  memcpy(&scale, &bits, sizeof scale);
-  const VF e = y * scale;
-  return x < lo ? splatf(0.f) : e;
-}
-
 // 2^x, lane by lane, for x <= 128: round to the nearest integer n, r = x - n in [-1/2, 1/2],
 // 2^r by its degree-6 Taylor polynomial (relative error 1.2e-7), 2^n through the exponent bits.
-// x below -126 (and -inf) gives exactly 0. Cheaper than exp_v: the attention kernel works in
-// base 2 (log2 e folded into the query scale).
+// x below -126 (and -inf) gives exactly 0. The attention kernel works in base 2 (log2 e folded
+// into the query scale), so this is its only exponential.
 inline VF exp2_v(VF x) {
   const VF lo = splatf(-126.f);
   const VF xc = maxf(x, lo);

@@ -45,6 +45,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "check_common.h"
 #include "../../core/attention.h"
 #include "../../core/random.h"
 #include "../kx_cuda.h"
@@ -615,15 +616,6 @@ void run_cases(bool emu, uint64_t seed) {
   }
 }
 
-#define CK(call)                                                                        \
-  do {                                                                                  \
-    cudaError_t e_ = (call);                                                            \
-    if (e_ != cudaSuccess) {                                                            \
-      printf("CUDA error %s at %s:%d: %s\n", cudaGetErrorName(e_), __FILE__, __LINE__, \
-             cudaGetErrorString(e_));                                                   \
-      return 2;                                                                         \
-    }                                                                                   \
-  } while (0)
 
 // Kernel-only timings through the device-pointer API (inputs resident on the device).
 int bench(int reps, int cc_major, int smem_optin) {

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "check_common.h"
 #include "../../core/random.h"
 #include "../kx_cuda.h"
 
@@ -367,15 +368,6 @@ double bytes_moved(Op op, int64_t n) {
   return (double)n * (double)(out_size(op) + x_size(op) + (has_mask(op) ? 1 : 0));
 }
 
-#define CK(call)                                                                        \
-  do {                                                                                  \
-    cudaError_t e_ = (call);                                                            \
-    if (e_ != cudaSuccess) {                                                            \
-      printf("CUDA error %s at %s:%d: %s\n", cudaGetErrorName(e_), __FILE__, __LINE__, \
-             cudaGetErrorString(e_));                                                   \
-      return 2;                                                                         \
-    }                                                                                   \
-  } while (0)
 
 int bench(int64_t n, int reps, uint64_t* st) {
   printf("timing (n = %lld elements, %d reps, device memory only; cudaEvent):\n", (long long)n,
