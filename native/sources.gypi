@@ -7,6 +7,8 @@
       'native/core/exec.cc',
       'native/core/random.cc',
       'native/core/attention.cc',
+      'native/core/gemm.cc',
+      'native/core/eigh.cc',
       'native/core/linalg.cc',
     ],
     # Hot loops built per x86-64 micro-architecture level, chosen at run time (random.cc).
