@@ -205,5 +205,105 @@ Status attention_f16(const AttentionParams16& p, bool tensor_cores, char* err, s
 Status attention_bf16(const AttentionParams16& p, bool tensor_cores, char* err, size_t errlen);
 }  // namespace emu
 
+// ---- linear algebra on host memory (native/cuda/linalg.cu) -------------------------------------
+// Row-major matrices, host pointers, synchronous, thread-safe (each call has its own stream and
+// buffers). Batches are processed in chunks so device memory stays within half the free memory.
+// Errors: E_SHAPE (count < 0, n < 0, sizes that overflow, n > kBatchedMaxN for the batched
+// kernels: the caller falls back to the CPU), E_INTERNAL (a required pointer null with
+// count * n > 0), E_RANGE (non-finite input, bad tol / max_iterations), E_NO_CONVERGENCE, E_OOM,
+// E_BACKEND (no device: "no CUDA device: <reason>", CUDA errors); message in err.
+
+// Largest n the batched small-matrix kernels take (one matrix per thread block, in shared
+// memory). 32: the Jacobi kernel keeps A and V (float64: 2 x 32 x 33 x 8 = 16.9 KB) in static
+// shared memory under the 48 KB every architecture we build for (sm_75+) gives without opt-in,
+// so several blocks share an SM; n = 64 would need 66 KB, over sm_75's 64 KB per block. Larger
+// matrices are the CPU kernels' job (or, for sqrtm, the tiled-GEMM Newton-Schulz below).
+constexpr int64_t kBatchedMaxN = 32;
+
+// Coupled Newton-Schulz square roots of the count matrices a[count][n][n] (any n), with the rules
+// of kx::sqrtm_f64 method SQRTM_NEWTON_SCHULZ: per matrix c = ||A||_F, Y = A / c, Z = I,
+// T = (3I - Z Y) / 2, Y <- Y T, Z <- T Z; x = sqrt(c) Y (inverse: Z / sqrt(c)). Once the free
+// proxy ||I - Z Y||_F is below 1e-2 the relative residual ||X X - A||_F / ||A||_F (inverse:
+// ||X A X - I||_F / sqrt(n)) is computed on the GPU with float64 accumulation (also for float32)
+// each step; the matrix is done when it is below tol (> 0). E_NO_CONVERGENCE (the message names
+// the first such matrix; the others are still computed) when the proxy is non-finite or above
+// 1e6, when the proxy or the residual stalls (after 10 iterations, above 0.999 x its best so far),
+// the residual is non-finite, or max_iterations (>= 1) pass. A = 0 gives X = 0 after 0 iterations
+// (inverse: E_NOT_SPD). iterations[count] (steps taken) and residual[count] (the last residual
+// computed, 0 if none) may be null. Non-finite input: E_RANGE.
+Status sqrtm_newton_schulz_f64(int64_t count, int64_t n, const double* a, double* x, bool inverse,
+                               double tol, int32_t max_iterations, int32_t* iterations,
+                               double* residual, char* err, size_t errlen);
+Status sqrtm_newton_schulz_f32(int64_t count, int64_t n, const float* a, float* x, bool inverse,
+                               double tol, int32_t max_iterations, int32_t* iterations,
+                               double* residual, char* err, size_t errlen);
+
+// Lower Cholesky factors (upper triangle zero) of count symmetric matrices (lower triangle read),
+// n <= kBatchedMaxN. failed_at[c] (may be null) = the first pivot of matrix c that is not positive
+// (or NaN), else -1; such a matrix gets L = 0 and the call still returns OK.
+Status cholesky_batched_f64(int64_t count, int64_t n, const double* a, double* L,
+                            int64_t* failed_at, char* err, size_t errlen);
+Status cholesky_batched_f32(int64_t count, int64_t n, const float* a, float* L, int64_t* failed_at,
+                            char* err, size_t errlen);
+
+// Eigenvalues (ascending) and eigenvectors of count symmetric matrices (lower triangle read),
+// n <= kBatchedMaxN, by parallel cyclic Jacobi: values[count][n]; vectors[count][n][n] (may be
+// null) with column k the unit eigenvector of values[k]. Converges to the working precision's
+// rounding. Non-finite input: E_RANGE; no convergence in 60 sweeps (never seen): E_INTERNAL.
+Status eigh_batched_f64(int64_t count, int64_t n, const double* a, double* values, double* vectors,
+                        char* err, size_t errlen);
+Status eigh_batched_f32(int64_t count, int64_t n, const float* a, float* values, float* vectors,
+                        char* err, size_t errlen);
+
+// For tests: the most bytes of device buffers one chunk of a linear algebra call may use (0: half
+// the free memory; at least one matrix per chunk). Returns the previous setting. Also applies to
+// emu:: (default 1 GiB there).
+int64_t set_linalg_chunk_bytes(int64_t bytes);
+
+// For tests: the pair (p < q) that thread k of step `step` of a Jacobi sweep rotates, for an even
+// m (n rounded up to even): the round-robin order the eigh kernel uses.
+void jacobi_sweep_pair(int64_t m, int64_t step, int64_t k, int64_t* p, int64_t* q);
+
+namespace dev {
+// Device pointers for a, x / L / values / vectors; host pointers for iterations and residual.
+// Newton-Schulz runs on the current device and `stream` and returns when done (it reads a flag
+// per iteration); it allocates its scratch itself. Cholesky and eigh only enqueue (synchronise the
+// stream yourself): failed_at (device, required) as above; info (device, required): 0 ok, 1
+// non-finite input, 2 no convergence.
+Status sqrtm_newton_schulz_f64(int64_t count, int64_t n, const double* a, double* x, bool inverse,
+                               double tol, int32_t max_iterations, int32_t* iterations,
+                               double* residual, void* stream, char* err, size_t errlen);
+Status sqrtm_newton_schulz_f32(int64_t count, int64_t n, const float* a, float* x, bool inverse,
+                               double tol, int32_t max_iterations, int32_t* iterations,
+                               double* residual, void* stream, char* err, size_t errlen);
+Status cholesky_batched_f64(int64_t count, int64_t n, const double* a, double* L,
+                            int64_t* failed_at, void* stream, char* err, size_t errlen);
+Status cholesky_batched_f32(int64_t count, int64_t n, const float* a, float* L, int64_t* failed_at,
+                            void* stream, char* err, size_t errlen);
+Status eigh_batched_f64(int64_t count, int64_t n, const double* a, double* values, double* vectors,
+                        int32_t* info, void* stream, char* err, size_t errlen);
+Status eigh_batched_f32(int64_t count, int64_t n, const float* a, float* values, float* vectors,
+                        int32_t* info, void* stream, char* err, size_t errlen);
+}  // namespace dev
+
+namespace emu {
+// The kernels' block code run on the CPU (host pointers; same chunking, checks and results as
+// the host-memory API; the GEMM and Jacobi arithmetic is the GPU's, fma for fma).
+Status sqrtm_newton_schulz_f64(int64_t count, int64_t n, const double* a, double* x, bool inverse,
+                               double tol, int32_t max_iterations, int32_t* iterations,
+                               double* residual, char* err, size_t errlen);
+Status sqrtm_newton_schulz_f32(int64_t count, int64_t n, const float* a, float* x, bool inverse,
+                               double tol, int32_t max_iterations, int32_t* iterations,
+                               double* residual, char* err, size_t errlen);
+Status cholesky_batched_f64(int64_t count, int64_t n, const double* a, double* L,
+                            int64_t* failed_at, char* err, size_t errlen);
+Status cholesky_batched_f32(int64_t count, int64_t n, const float* a, float* L, int64_t* failed_at,
+                            char* err, size_t errlen);
+Status eigh_batched_f64(int64_t count, int64_t n, const double* a, double* values, double* vectors,
+                        char* err, size_t errlen);
+Status eigh_batched_f32(int64_t count, int64_t n, const float* a, float* values, float* vectors,
+                        char* err, size_t errlen);
+}  // namespace emu
+
 }  // namespace cuda
 }  // namespace kx

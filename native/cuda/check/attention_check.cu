@@ -712,24 +712,11 @@ int bench(int reps, int cc_major, int smem_optin) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint64_t seed = (uint64_t)time(nullptr) * 2654435761u ^ (uint64_t)clock();
-  int reps = 20;
-  bool do_bench = true, do_emu = true;
-  for (int i = 1; i < argc; ++i) {
-    if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], nullptr, 0);
-    else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--no-bench")) do_bench = false;
-    else if (!strcmp(argv[i], "--no-emu")) do_emu = false;
-    else {
-      printf("usage: %s [--seed N] [--reps N] [--no-bench] [--no-emu]\n", argv[0]);
-      return 2;
-    }
-  }
-  setvbuf(stdout, nullptr, _IOLBF, 0);
-  if (reps < 1) {
-    printf("--reps must be >= 1\n");
-    return 2;
-  }
+  CheckArgs args;
+  if (!parse_check_args(argc, argv, &args)) return 2;
+  const uint64_t seed = args.seed;
+  const int reps = args.reps;
+  const bool do_bench = args.do_bench, do_emu = args.do_emu;
   printf("kexue CUDA attention check, seed %llu (rerun with --seed %llu), cpu isa %s\n",
          (unsigned long long)seed, (unsigned long long)seed, kx::isa_name(kx::isa_active()));
 
