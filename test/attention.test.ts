@@ -3,8 +3,8 @@
 // (with FMA on AVX2), whose rounding error is a few 1e-7 of the values' magnitude; we require
 // max |got - ref| <= 1e-5 * max |ref| (measured worst about 1e-6). float64 kernels: 1e-12.
 import { afterAll, describe, expect, it } from 'vitest';
-import { KexueError, attention, attentionAsync, attentionBackward, dropout, getNumThreads, normal, setNumThreads, tensor, uniform, type MaskKind } from '../dist/index.js';
-import { fastBackends, freshSeed, firstBitMismatch, nativeAddon } from './helpers.js';
+import { attention, attentionAsync, attentionBackward, dropout, getNumThreads, normal, setNumThreads, tensor, uniform, type MaskKind } from '../dist/index.js';
+import { errorCode, fastBackends, freshSeed, firstBitMismatch, nativeAddon } from './helpers.js';
 
 const KINDS: MaskKind[] = ['none', 'causal', 'noSelf', 'causalNoSelf', 'anticausal'];
 
@@ -219,15 +219,7 @@ describe('attention: threads, async, errors', () => {
 
   it('rejects bad input with KexueError codes', () => {
     const { q, k, v } = inputs(1, 1, 4, 2, 5, 6, 8, 8);
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        expect(e).toBeInstanceOf(KexueError);
-        return (e as KexueError).code;
-      }
-      return 'no error';
-    };
+    const code = errorCode;
     expect(code(() => attention(q, tensor(new Float32Array(48), [1, 2, 3, 8]), v))).toBe('E_SHAPE'); // Nk differs between k and v
     expect(code(() => attention(q, k, tensor(new Float32Array(96), [2, 2, 6, 4])))).toBe('E_SHAPE'); // batch
     expect(code(() => attention(q.reshape([1, 4, 5, 8, 1] as never) as never, k, v))).toBe('E_SHAPE');

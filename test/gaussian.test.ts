@@ -1,42 +1,11 @@
-// Matrix square roots and Gaussian distances (float64 reference; the native kernels of issue 4 will
-// be compared with it). Random SPD matrices come from fresh seeds printed on failure.
+// Matrix square roots and Gaussian distances on the default backend (every backend in
+// gaussian_backends.test.ts). Random SPD matrices come from fresh seeds printed on failure.
 import { describe, expect, it } from 'vitest';
-import { GaussianStats, KexueError, cholesky, eigh, frechetDistance, gaussian, logdet, normal, solve, sqrtm, tensor, uniform } from '../dist/index.js';
+import { GaussianStats, cholesky, eigh, frechetDistance, gaussian, logdet, normal, solve, sqrtm, tensor } from '../dist/index.js';
 import { matmul, transpose } from '../dist/backends/js/linalg.js';
-import { fastBackends, freshSeed } from './helpers.js';
+import { errorCode, fastBackends, freshSeed, relFro, spd } from './helpers.js';
 
 const t64 = (a: ArrayLike<number>, shape: number[]) => tensor(Float64Array.from(a), shape);
-
-/** Q diag(lams) Q^T with a random orthogonal Q (QR of a Gaussian matrix by Gram-Schmidt). */
-function spd(n: number, seed: number, lams?: number[]): Float64Array {
-  const g = normal([n, n], { seed, dtype: 'float64' }).data;
-  const Q = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    for (let i = 0; i < n; i++) Q[i * n + j] = g[i * n + j];
-    for (let k = 0; k < j; k++) {
-      let d = 0;
-      for (let i = 0; i < n; i++) d += Q[i * n + j] * Q[i * n + k];
-      for (let i = 0; i < n; i++) Q[i * n + j] -= d * Q[i * n + k];
-    }
-    let nn = 0;
-    for (let i = 0; i < n; i++) nn += Q[i * n + j] ** 2;
-    for (let i = 0; i < n; i++) Q[i * n + j] /= Math.sqrt(nn);
-  }
-  const l = lams ?? Array.from(uniform([n], { seed: seed + 1, dtype: 'float64' }).data, (u) => 0.5 + 2 * u);
-  const A = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) A[i * n + j] += Q[i * n + k] * l[k] * Q[j * n + k];
-  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) A[i * n + j] = A[j * n + i];
-  return A;
-}
-
-function relFro(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    s += b[i] ** 2;
-  }
-  return Math.sqrt(d / (s || 1));
-}
 
 describe('sqrtm', () => {
   it('known answers: sqrtm([[4, 0], [0, 9]]) = [[2, 0], [0, 3]], the identity, 1 x 1', () => {
@@ -155,7 +124,8 @@ describe('Gaussian distances', () => {
       const x = normal([4, 10], { seed: s, dtype: 'float64' });
       const y = normal([30, 10], { seed: s + 1, dtype: 'float64' });
       const fidJs = frechetDistance(x, y, { backend: 'js' });
-      expect(Math.abs(frechetDistance(x, y, { backend }) - fidJs) / fidJs, `seed=${s}`).toBeLessThan(1e-10);
+      // singular covariance: sqrt of rounding-level eigenvalues bounds the agreement (see gaussian_backends.test.ts)
+      expect(Math.abs(frechetDistance(x, y, { backend }) - fidJs) / fidJs, `seed=${s}`).toBeLessThan(1e-6);
     });
   }
 
@@ -231,15 +201,7 @@ describe('Gaussian distances', () => {
 });
 
 describe('bad input', () => {
-  const code = (fn: () => unknown) => {
-    try {
-      fn();
-    } catch (e) {
-      expect(e).toBeInstanceOf(KexueError);
-      return (e as KexueError).code;
-    }
-    return 'no error';
-  };
+  const code = errorCode;
   it('non-square, non-symmetric, non-finite, not SPD, no convergence, mismatched dimensions', () => {
     expect(code(() => sqrtm(t64([1, 2, 3, 4, 5, 6], [2, 3])))).toBe('E_SHAPE');
     expect(code(() => cholesky(t64([1, 2, 0, 1], [2, 2])))).toBe('E_RANGE'); // not symmetric

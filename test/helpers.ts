@@ -1,4 +1,6 @@
-import { backends, type BackendName } from '../dist/index.js';
+import { expect } from 'vitest';
+import { KexueError, backends, normal, uniform, type BackendName } from '../dist/index.js';
+import { matmul, transpose } from '../dist/backends/js/linalg.js';
 import { loadNative } from '../dist/backends/native.js';
 
 /** The backends this machine can run, the js reference first. */
@@ -35,4 +37,47 @@ export function firstBitMismatch(a: ArrayBufferView, b: ArrayBufferView): number
 /** The native addon the library loaded (the same module instance), or undefined. */
 export function nativeAddon(): Record<string, any> | undefined {
   return loadNative().addon as Record<string, any> | undefined;
+}
+
+/** Q diag(lams) Q^T with a random orthogonal Q (modified Gram-Schmidt of a Gaussian matrix). */
+export function spd(n: number, seed: number, lams?: number[]): Float64Array {
+  const g = normal([n, n], { seed, dtype: 'float64' }).data;
+  const Q = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) Q[i * n + j] = g[i * n + j];
+    for (let k = 0; k < j; k++) {
+      let d = 0;
+      for (let i = 0; i < n; i++) d += Q[i * n + j] * Q[i * n + k];
+      for (let i = 0; i < n; i++) Q[i * n + j] -= d * Q[i * n + k];
+    }
+    let nn = 0;
+    for (let i = 0; i < n; i++) nn += Q[i * n + j] ** 2;
+    for (let i = 0; i < n; i++) Q[i * n + j] /= Math.sqrt(nn);
+  }
+  const l = lams ?? Array.from(uniform([n], { seed: seed + 1, dtype: 'float64' }).data, (u) => 0.5 + 2 * u);
+  const QL = Q.map((q, i) => q * l[i % n]);
+  const A = matmul(QL, transpose(Q, n, n), n, n, n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) A[i * n + j] = A[j * n + i];
+  return A;
+}
+
+export function relFro(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0, s = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    s += b[i] ** 2;
+  }
+  return Math.sqrt(d / (s || 1));
+}
+
+
+/** The KexueError code fn throws ('no error' when it returns); any other exception fails the test. */
+export function errorCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(KexueError);
+    return (e as KexueError).code;
+  }
+  return 'no error';
 }

@@ -67,7 +67,15 @@ export function loadNative(): Loaded {
 }
 
 /** Ops whose addon function has another name. */
-const ADDON_NAMES: Partial<Record<keyof Kernels, string>> = { w2Trace: 'linalgW2Trace' };
+const ADDON_NAMES: Partial<Record<keyof Kernels, string>> = {
+  w2Trace: 'linalgW2Trace',
+  cholesky: 'linalgCholeskyBatch',
+  eigh: 'linalgEigh',
+  sqrtm: 'linalgSqrtm',
+  solve: 'linalgSolve',
+  featureStats: 'linalgFeatureStats',
+  gemm: 'linalgGemm',
+};
 
 function pick(obj: Record<string, unknown>): { kernels: Partial<Kernels>; asyncKernels: AsyncKernels } {
   const kernels: Record<string, unknown> = {};

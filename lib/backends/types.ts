@@ -60,7 +60,30 @@ export interface Kernels {
    * an E_RANGE error (the caller then takes the eigh route).
    */
   w2Trace(n: number, s1: Float64Array, s2: Float64Array, out: Float64Array): void;
+  /**
+   * L[c] = the lower Cholesky factor of a[c] (lower triangles read) for c < count; info[c] = the
+   * first pivot that is not positive (L[c] then all zero) or -1. Only sizes make it throw.
+   */
+  cholesky(count: number, n: number, a: Float64Array, L: Float64Array, info: Float64Array): void;
+  /** Eigenvalues (ascending) and, when vectors is given, eigenvectors (columns) of each symmetric a[c]. */
+  eigh(count: number, n: number, a: Float64Array, values: Float64Array, vectors: Float64Array | null): void;
+  /**
+   * x[c] = a[c]^(1/2) (or ^(-1/2)); params = [method (SQRTM_METHODS index), inverse 0/1, tol,
+   * maxIterations]; info[3c..3c+3) = [status, iterations, residual] with status 0, 7 (not
+   * positive semi-definite), 8 (no convergence) or 1 (non-finite): those do not throw. a and x are
+   * both float64 or both float32 (float32 may run in float64 and round).
+   */
+  sqrtm(count: number, n: number, a: FloatArray, x: FloatArray, params: Float64Array, info: Float64Array): void;
+  /** x = a^-1 b (a [n, n], b and x [n, m]); info[0] = 1 when a is singular (x unspecified), else 0. */
+  solve(n: number, m: number, a: Float64Array, b: Float64Array, x: Float64Array, info: Float64Array): void;
+  /** c = alpha op(a) op(b) + beta c (row-major; op(a) m x k, op(b) k x n; beta 0 ignores c). */
+  gemm(m: number, n: number, k: number, a: Float64Array, lda: number, transA: boolean, b: Float64Array, ldb: number, transB: boolean, c: Float64Array, ldc: number, alpha: number, beta: number): void;
+  /** mean[n] and comoment[n, n] = sum_r (x_r - mean)(x_r - mean)^T of the rows of x [m, n], in float64. */
+  featureStats(m: number, n: number, x: FloatArray, mean: Float64Array, comoment: Float64Array): void;
 }
+
+/** sqrtm's methods, in the kernels' numbering (native/core/linalg.h SqrtmMethod). */
+export const SQRTM_METHODS = ['eigh', 'newtonSchulz', 'denmanBeavers'] as const;
 
 /**
  * One attention call: shapes, inputs, optional masks (each broadcast through 4 strides over
@@ -148,6 +171,12 @@ export const OUTPUT_ARGS: { readonly [K in OpName]: readonly OutputPath[] } = {
     [0, 'dv'],
   ],
   w2Trace: [3],
+  cholesky: [3, 4],
+  eigh: [3, 4],
+  sqrtm: [3, 5],
+  solve: [4, 5],
+  featureStats: [3, 4],
+  gemm: [9],
 };
 
 /** The output arrays of a call's arguments, in OUTPUT_ARGS order (null where absent). */

@@ -39,9 +39,15 @@ interface WasmExports {
   kx_attention(header: number, f64: number): number;
   kx_w2_trace(n: number, s1: number, s2: number, out: number): number;
   kx_attention_backward(header: number, f64: number): number;
+  kx_cholesky_batch(count: number, n: number, a: number, L: number, info: number): number;
+  kx_eigh(count: number, n: number, a: number, values: number, vectors: number): number;
+  kx_sqrtm(count: number, n: number, a: number, x: number, params: number, info: number): number;
+  kx_solve(n: number, m: number, a: number, b: number, x: number, info: number): number;
+  kx_gemm(h: number): number;
+  kx_feature_stats(m: number, n: number, x: number, f32: number, mean: number, comoment: number): number;
 }
 
-const STATUS: Record<number, ErrorCode> = { 1: 'E_RANGE', 2: 'E_SHAPE', 3: 'E_DTYPE', 4: 'E_OOM', 5: 'E_BACKEND', 6: 'E_INTERNAL' };
+const STATUS: Record<number, ErrorCode> = { 1: 'E_RANGE', 2: 'E_SHAPE', 3: 'E_DTYPE', 4: 'E_OOM', 5: 'E_BACKEND', 6: 'E_INTERNAL', 7: 'E_NOT_SPD', 8: 'E_NO_CONVERGENCE' };
 /** Elements per call of the elementwise kernels: bounds the module's memory for any tensor size. */
 const CHUNK = 1 << 20;
 
@@ -66,21 +72,21 @@ class WasmKernels implements Partial<Kernels> {
     return p;
   }
 
-  /** Allocates len(arrays) regions, copies the given inputs in, runs fn, copies outputs back, frees. */
+  /** Allocates len(arrays) regions, copies the inputs (true, 'inout') in, runs fn, copies the outputs (false, 'inout') back, frees. */
   /** copyOnError: copy the outputs back even when the kernel fails (w2Trace reports the failing pivot there). */
-  private run(arrays: (ArrayBufferView | null)[], inputs: boolean[], fn: (ptrs: number[]) => number, what: string, copyOnError = false): void {
+  private run(arrays: (ArrayBufferView | null)[], inputs: (boolean | 'inout')[], fn: (ptrs: number[]) => number, what: string, copyOnError = false): void {
     const ptrs: number[] = [];
     try {
       for (const a of arrays) ptrs.push(a ? this.alloc(a.byteLength) : 0);
       const heap = () => new Uint8Array(this.ex.memory.buffer);
       arrays.forEach((a, i) => {
-        if (a && inputs[i]) heap().set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), ptrs[i]);
+        if (a && inputs[i] !== false) heap().set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), ptrs[i]);
       });
       const status = fn(ptrs);
       const copyBack = () => {
         const h = heap();
         arrays.forEach((a, i) => {
-          if (a && !inputs[i]) new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(h.subarray(ptrs[i], ptrs[i] + a.byteLength));
+          if (a && inputs[i] !== true) new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(h.subarray(ptrs[i], ptrs[i] + a.byteLength));
         });
       };
       if (status !== 0 && copyOnError) copyBack();
@@ -215,6 +221,40 @@ class WasmKernels implements Partial<Kernels> {
   w2Trace(n: number, s1: Float64Array, s2: Float64Array, out: Float64Array): void {
     // E_RANGE with out[1] >= 0 means S1 is not positive definite: the caller takes the eigh route.
     this.run([s1, s2, out], [true, true, false], ([a, b, o]) => this.ex.kx_w2_trace(n, a, b, o), 'w2Trace', true);
+  }
+
+  cholesky(count: number, n: number, a: Float64Array, L: Float64Array, info: Float64Array): void {
+    this.run([a, L, info], [true, false, false], ([ap, lp, ip]) => this.ex.kx_cholesky_batch(count, n, ap, lp, ip), 'cholesky');
+  }
+
+  eigh(count: number, n: number, a: Float64Array, values: Float64Array, vectors: Float64Array | null): void {
+    this.run([a, values, vectors], [true, false, false], ([ap, wp, vp]) => this.ex.kx_eigh(count, n, ap, wp, vp), 'eigh');
+  }
+
+  sqrtm(count: number, n: number, a: FloatArray, x: FloatArray, params: Float64Array, info: Float64Array): void {
+    // float32 runs in float64 (the module has one float64 path) and rounds.
+    const a64 = a instanceof Float64Array ? a : Float64Array.from(a);
+    const x64 = x instanceof Float64Array ? x : new Float64Array(x.length);
+    this.run([a64, x64, params, info], [true, false, true, false], ([ap, xp, pp, ip]) => this.ex.kx_sqrtm(count, n, ap, xp, pp, ip), 'sqrtm');
+    if (x64 !== x) x.set(x64);
+  }
+
+  solve(n: number, m: number, a: Float64Array, b: Float64Array, x: Float64Array, info: Float64Array): void {
+    // The module factors its copy of a in place.
+    this.run([a, b, x, info], [true, true, false, false], ([ap, bp, xp, ip]) => this.ex.kx_solve(n, m, ap, bp, xp, ip), 'solve');
+  }
+
+  gemm(m: number, n: number, k: number, a: Float64Array, lda: number, transA: boolean, b: Float64Array, ldb: number, transB: boolean, c: Float64Array, ldc: number, alpha: number, beta: number): void {
+    const h = new Float64Array([m, n, k, 0, lda, transA ? 1 : 0, 0, ldb, transB ? 1 : 0, 0, ldc, alpha, beta]);
+    this.run([a, b, c, h], [true, true, beta !== 0 ? 'inout' : false, true], ([ap, bp, cp, hp]) => {
+      h[3] = ap, h[6] = bp, h[9] = cp;
+      new Float64Array(this.ex.memory.buffer, hp, 13).set(h);
+      return this.ex.kx_gemm(hp);
+    }, 'gemm');
+  }
+
+  featureStats(m: number, n: number, x: FloatArray, mean: Float64Array, comoment: Float64Array): void {
+    this.run([x, mean, comoment], [true, false, false], ([xp, mp, cp]) => this.ex.kx_feature_stats(m, n, xp, x instanceof Float32Array ? 1 : 0, mp, cp), 'featureStats');
   }
 
   expectedEmbedding(vocab: number, dim: number, special: Uint8Array, maskTokenId: number, a: number, b: number, c: number, table: FloatArray, out: FloatArray): void {

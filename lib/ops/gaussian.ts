@@ -1,54 +1,126 @@
 // Matrix square roots and Gaussian distances (techniques.md section 3): Cholesky, symmetric
 // eigendecomposition, log-determinants, solves, sqrtm (eigh / Newton-Schulz / Denman-Beavers), KL,
 // Bhattacharyya, Hellinger, W2 and the Frechet distance from mergeable feature statistics.
-// This module runs the float64 reference (lib/backends/js/linalg.ts); the native and wasm kernels
-// of issue 4 will plug in beneath the same functions.
+// Every op checks its arguments here, then runs the kernels of lib/backends/types.ts (cholesky,
+// eigh, sqrtm, solve, gemm, w2Trace, featureStats) on the chosen backend. An op that needs several
+// kernels is written once as a plan (a generator yielding kernel calls), which runs synchronously
+// or, for the ...Async forms, with every kernel off the event loop.
+// float32 inputs are computed in float64 and the results rounded to float32.
 import { KexueError } from '../errors.js';
 import { Tensor, describe, dtypeOf, type FloatArray } from '../tensor.js';
-import { cholesky as chol, eighSym, frobenius, logdetFromCholesky, luFactor, luSolve, matmul, solveLower } from '../backends/js/linalg.js';
 import { backendOpt, options, type OpOptions } from './args.js';
-import { runOp } from '../backends/dispatch.js';
-import type { BackendChoice } from '../backends/types.js';
+import { runOp, runOpAsync } from '../backends/dispatch.js';
+import { SQRTM_METHODS, type BackendChoice, type Kernels, type OpName } from '../backends/types.js';
+
+// ---- plans: one description, run synchronously or asynchronously --------------------------------
+
+type Step = { [K in OpName]: readonly [K, Parameters<Kernels[K]>] }[OpName];
+type Plan<R> = Generator<Step, R, void>;
+
+function step<K extends OpName>(op: K, args: Parameters<Kernels[K]>): Step {
+  return [op, args] as unknown as Step;
+}
+
+function runPlan<R>(plan: Plan<R>, backend: BackendChoice | undefined): R {
+  let r = plan.next();
+  while (!r.done) {
+    const [op, args] = r.value;
+    let failed = false;
+    let err: unknown;
+    try {
+      runOp(op, backend, args as never);
+    } catch (e) {
+      failed = true;
+      err = e;
+    }
+    r = failed ? plan.throw(err) : plan.next();
+  }
+  return r.value;
+}
+
+async function runPlanAsync<R>(plan: Plan<R>, backend: BackendChoice | undefined): Promise<R> {
+  let r = plan.next();
+  while (!r.done) {
+    const [op, args] = r.value;
+    let failed = false;
+    let err: unknown;
+    try {
+      await runOpAsync(op, backend, args as never);
+    } catch (e) {
+      failed = true;
+      err = e;
+    }
+    r = failed ? plan.throw(err) : plan.next();
+  }
+  return r.value;
+}
+
+/** The sync and async forms of an op whose last argument is its options (with `backend`). */
+function planned<A extends unknown[], R>(name: string, plan: (...a: A) => Plan<R>, backendOf: (...a: A) => unknown) {
+  const sync = (...a: A): R => runPlan(plan(...a), backendOpt(options<OpOptions>(backendOf(...a), name), name));
+  const async = async (...a: A): Promise<R> => runPlanAsync(plan(...a), backendOpt(options<OpOptions>(backendOf(...a), name), name));
+  return [sync, async] as const;
+}
 
 // ---- argument helpers ---------------------------------------------------------------------------
 
-/** A float tensor (or typed array) as float64 data plus shape; NaN and Infinity are refused. */
-function floatArg(v: unknown, what: string, op: string): { data: Float64Array; shape: number[] } {
+interface FloatArg {
+  /** float64 copy (or the array itself when it is float64) */
+  data: Float64Array;
+  /** the caller's array */
+  raw: FloatArray;
+  shape: number[];
+}
+
+function tensorArg(v: unknown, what: string, op: string): Tensor {
   let t: Tensor;
   if (v instanceof Tensor) t = v;
   else if (v instanceof Float32Array || v instanceof Float64Array) t = new Tensor(v, [v.length]);
   else throw new KexueError('E_DTYPE', `${op}: ${what} must be a float32 or float64 Tensor; got ${describe(v)}`);
   if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new KexueError('E_DTYPE', `${op}: ${what} must be float32 or float64; got ${t.dtype}`);
-  const data = t.data instanceof Float64Array ? t.data : Float64Array.from(t.data);
+  return t;
+}
+
+/** A float tensor (or typed array) as float64 data plus shape; NaN and Infinity are refused. */
+function floatArg(v: unknown, what: string, op: string): FloatArg {
+  const t = tensorArg(v, what, op);
+  const raw = t.data as FloatArray;
+  const data = raw instanceof Float64Array ? raw : Float64Array.from(raw);
   for (let i = 0; i < data.length; i++)
     if (!Number.isFinite(data[i])) throw new KexueError('E_RANGE', `${op}: ${what} has a non-finite entry (${data[i]}) at flat index ${i}`);
-  return { data, shape: [...t.shape] };
+  return { data, raw, shape: [...t.shape] };
 }
 
 /** A square matrix [n, n] (or a batch [count, n, n]). */
 function squareArg(v: unknown, what: string, op: string, batched = false) {
-  const { data, shape } = floatArg(v, what, op);
+  const a = floatArg(v, what, op);
+  const { shape } = a;
   const ok = shape.length === 2 || (batched && shape.length === 3);
   if (!ok || shape[shape.length - 1] !== shape[shape.length - 2])
     throw new KexueError('E_SHAPE', `${op}: ${what} must be square [n, n]${batched ? ' or [count, n, n]' : ''}; got [${shape.join(', ')}]`);
   const n = shape[shape.length - 1];
-  return { data, shape, n, count: shape.length === 3 ? shape[0] : 1 };
+  return { ...a, n, count: shape.length === 3 ? shape[0] : 1 };
 }
 
 /** Relative tolerance for symmetry checks: |A - A^T| <= SYM_TOL * max|A| (entrywise). */
 export const SYM_TOL = 1e-10;
 
+function asymmetry(a: Float64Array, n: number, o: number): { i: number; j: number; d: number } | null {
+  let mx = 0;
+  for (let i = 0; i < n * n; i++) mx = Math.max(mx, Math.abs(a[o + i]));
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < i; j++) {
+      const d = Math.abs(a[o + i * n + j] - a[o + j * n + i]);
+      if (d > SYM_TOL * mx) return { i, j, d };
+    }
+  return null;
+}
+
 function checkSymmetric(a: Float64Array, n: number, count: number, what: string, op: string): void {
   for (let c = 0; c < count; c++) {
-    const o = c * n * n;
-    let mx = 0;
-    for (let i = 0; i < n * n; i++) mx = Math.max(mx, Math.abs(a[o + i]));
-    for (let i = 0; i < n; i++)
-      for (let j = 0; j < i; j++) {
-        const d = Math.abs(a[o + i * n + j] - a[o + j * n + i]);
-        if (d > SYM_TOL * mx)
-          throw new KexueError('E_RANGE', `${op}: ${what} must be symmetric (|A - A^T| <= ${SYM_TOL} max|A|); entry (${i}, ${j}) differs from (${j}, ${i}) by ${d.toExponential(3)}`);
-      }
+    const bad = asymmetry(a, n, c * n * n);
+    if (bad)
+      throw new KexueError('E_RANGE', `${op}: ${count > 1 ? `${what}[${c}]` : what} must be symmetric (|A - A^T| <= ${SYM_TOL} max|A|); entry (${bad.i}, ${bad.j}) differs from (${bad.j}, ${bad.i}) by ${bad.d.toExponential(3)}`);
   }
 }
 
@@ -65,74 +137,95 @@ function dtypeOfArg(v: unknown): 'float32' | 'float64' {
   return d === 'float32' ? 'float32' : 'float64';
 }
 
+function logdetOfFactor(L: Float64Array, n: number, o = 0): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += Math.log(L[o + i * n + i]);
+  return 2 * s;
+}
+
+/** Cholesky factors of count matrices (a kernel call); E_NOT_SPD naming `whats[c]` on failure. */
+function* choleskyPlan(a: Float64Array, count: number, n: number, op: string, whats: string[]): Plan<Float64Array> {
+  const L = new Float64Array(count * n * n);
+  const info = new Float64Array(count);
+  yield step('cholesky', [count, n, a, L, info]);
+  for (let c = 0; c < count; c++) if (info[c] >= 0) throw notSpd(op, whats[c], info[c]);
+  return L;
+}
+
 // ---- building blocks ----------------------------------------------------------------------------
 
-/** Lower Cholesky factor L with A = L L^T (A symmetric positive definite; E_NOT_SPD otherwise). */
-export function cholesky<T extends FloatArray>(A: Tensor<T>): Tensor<T> {
+function* choleskyOp<T extends FloatArray>(A: Tensor<T>, _opts?: OpOptions): Plan<Tensor<T>> {
   const op = 'cholesky';
   const { data, shape, n, count } = squareArg(A, 'A', op, true);
   checkSymmetric(data, n, count, 'A', op);
-  const L = new Float64Array(data.length);
-  for (let c = 0; c < count; c++) {
-    const r = chol(data.subarray(c * n * n, (c + 1) * n * n), n);
-    if (!r.L) throw notSpd(op, count > 1 ? `A[${c}]` : 'A', r.failedAt);
-    L.set(r.L, c * n * n);
-  }
+  const whats = Array.from({ length: count }, (_, c) => (count > 1 ? `A[${c}]` : 'A'));
+  const L = yield* choleskyPlan(data, count, n, op, whats);
   return out<T>(dtypeOfArg(A), L, shape);
 }
 
-/** log det A of a symmetric positive definite matrix, from its Cholesky factor (no overflow). */
-export function logdet(A: Tensor): number {
+function* logdetOp(A: Tensor, _opts?: OpOptions): Plan<number> {
   const op = 'logdet';
   const { data, n } = squareArg(A, 'A', op);
   checkSymmetric(data, n, 1, 'A', op);
-  const r = chol(data, n);
-  if (!r.L) throw notSpd(op, 'A', r.failedAt);
-  return logdetFromCholesky(r.L, n);
+  const L = yield* choleskyPlan(data, 1, n, op, ['A']);
+  return logdetOfFactor(L, n);
 }
 
-/** X with A X = B (A [n, n] general, LU with partial pivoting; B [n] or [n, m]). */
-export function solve<T extends FloatArray>(A: Tensor<T>, B: Tensor<T>): Tensor<T> {
+function* solveOp<T extends FloatArray>(A: Tensor<T>, B: Tensor<T>, _opts?: OpOptions): Plan<Tensor<T>> {
   const op = 'solve';
   const { data, n } = squareArg(A, 'A', op);
   const b = floatArg(B, 'B', op);
   if (b.shape[0] !== n || b.shape.length > 2) throw new KexueError('E_SHAPE', `${op}: B must be [${n}] or [${n}, m]; got [${b.shape.join(', ')}]`);
   const m = b.shape.length === 2 ? b.shape[1] : 1;
-  const lu = data.slice();
-  const piv = luFactor(lu, n);
-  if (!piv) throw new KexueError('E_RANGE', `${op}: A is singular`);
-  return out<T>(dtypeOfArg(A), luSolve(lu, piv, b.data.slice(), n, m), b.shape);
+  const x = new Float64Array(n * m);
+  const info = new Float64Array(1);
+  yield step('solve', [n, m, data, b.data, x, info]);
+  if (info[0] !== 0) throw new KexueError('E_RANGE', `${op}: A is singular (an exactly zero pivot in LU with partial pivoting)`);
+  return out<T>(dtypeOfArg(A), x, b.shape);
+}
+
+export interface EighOptions extends OpOptions {
+  /** Compute the eigenvectors too (default true). */
+  vectors?: boolean;
 }
 
 export interface EighResult<T extends FloatArray> {
-  /** Ascending. */
+  /** Ascending; [n], or [count, n] for a batch. */
   values: Tensor<T>;
-  /** Columns are the eigenvectors (A = V diag(values) V^T). */
+  /** Columns are the eigenvectors (A = V diag(values) V^T); [n, n] or [count, n, n]. */
   vectors?: Tensor<T>;
 }
 
-/** Eigenvalues (ascending) and, unless { vectors: false }, eigenvectors of a symmetric matrix. */
-export function eigh<T extends FloatArray>(A: Tensor<T>, opts: { vectors?: boolean } = {}): EighResult<T> {
+function* eighOp<T extends FloatArray>(A: Tensor<T>, opts: EighOptions = {}): Plan<EighResult<T>> {
   const op = 'eigh';
-  const o = options<{ vectors?: boolean }>(opts, op);
-  const { data, n } = squareArg(A, 'A', op);
-  checkSymmetric(data, n, 1, 'A', op);
-  const r = eighSym(data, n, o.vectors !== false);
-  if (!r) throw new KexueError('E_NO_CONVERGENCE', `${op}: the QL iteration did not converge`);
+  const o = options<EighOptions>(opts, op);
+  if (o.vectors !== undefined && typeof o.vectors !== 'boolean') throw new KexueError('E_ARG', `${op}: vectors must be a boolean; got ${describe(o.vectors)}`);
+  const { data, shape, n, count } = squareArg(A, 'A', op, true);
+  checkSymmetric(data, n, count, 'A', op);
+  const values = new Float64Array(count * n);
+  const vectors = o.vectors !== false ? new Float64Array(count * n * n) : null;
+  yield step('eigh', [count, n, data, values, vectors]);
   const dt = dtypeOfArg(A);
-  return { values: out<T>(dt, r.values, [n]), ...(r.vectors ? { vectors: out<T>(dt, r.vectors, [n, n]) } : {}) };
+  return {
+    values: out<T>(dt, values, shape.length === 3 ? [count, n] : [n]),
+    ...(vectors ? { vectors: out<T>(dt, vectors, shape) } : {}),
+  };
 }
 
 // ---- sqrtm ---------------------------------------------------------------------------------------
 
 export type SqrtmMethod = 'auto' | 'eigh' | 'newtonSchulz' | 'denmanBeavers';
 
-export interface SqrtmOptions {
-  /** 'auto' (default): eigh for symmetric input, Denman-Beavers otherwise. */
+export interface SqrtmOptions extends OpOptions {
+  /** 'auto' (default): eigh when every matrix is symmetric, Denman-Beavers otherwise. */
   method?: SqrtmMethod;
-  /** Return A^{-1/2} instead (eigh only for symmetric A; the iterations give it as a by-product). */
+  /** Return A^{-1/2} instead. */
   inverse?: boolean;
-  /** Stop the iterations when the relative residual is below this. Default 1e-13 (float64), 1e-6 (float32). */
+  /**
+   * The residual the iterative methods must reach, else E_NO_CONVERGENCE. Default 1e-10 (float64),
+   * 1e-5 (float32). They iterate on to rounding level (residual below min(tol, 10 n eps)) or
+   * until the residual stops falling, and return the best iterate.
+   */
   tol?: number;
   /** Iteration cap: past it the result is E_NO_CONVERGENCE, never a silent wrong answer. Default 100. */
   maxIterations?: number;
@@ -140,146 +233,58 @@ export interface SqrtmOptions {
 
 export interface SqrtmResult<T extends FloatArray> {
   sqrt: Tensor<T>;
-  /** ||X X - A||_F / ||A||_F of the returned square root (for inverse: ||X A X - I||_F / sqrt(n)). */
+  /**
+   * ||X X - A||_F / ||A||_F of the returned square root, computed in float64 before rounding (for
+   * inverse: ||X A X - I||_F / sqrt(n)); the largest over a batch.
+   */
   residual: number;
+  /** Iterations taken (the most over a batch); only for the iterative methods. */
   iterations?: number;
 }
 
-function isSymmetric(a: Float64Array, n: number): boolean {
-  let mx = 0;
-  for (let i = 0; i < n * n; i++) mx = Math.max(mx, Math.abs(a[i]));
-  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) if (Math.abs(a[i * n + j] - a[j * n + i]) > SYM_TOL * mx) return false;
+function isSymmetric(a: Float64Array, n: number, count: number): boolean {
+  for (let c = 0; c < count; c++) if (asymmetry(a, n, c * n * n)) return false;
   return true;
 }
 
-function identity(n: number): Float64Array {
-  const I = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) I[i * n + i] = 1;
-  return I;
-}
-
-function residualOf(X: Float64Array, A: Float64Array, n: number, inverse: boolean): number {
-  if (inverse) {
-    const XAX = matmul(matmul(X, A, n, n, n), X, n, n, n);
-    for (let i = 0; i < n; i++) XAX[i * n + i] -= 1;
-    return frobenius(XAX) / Math.sqrt(n || 1);
-  }
-  const XX = matmul(X, X, n, n, n);
-  for (let i = 0; i < n * n; i++) XX[i] -= A[i];
-  return frobenius(XX) / (frobenius(A) || 1);
-}
-
-function sqrtmEigh(a: Float64Array, n: number, inverse: boolean, op: string): Float64Array {
-  const r = eighSym(a, n, true);
-  if (!r) throw new KexueError('E_NO_CONVERGENCE', `${op}: the QL iteration did not converge`);
-  const { values, vectors: V } = r;
-  const f = new Float64Array(n);
-  const tiny = n * 2 ** -52 * Math.max(Math.abs(values[0] ?? 0), Math.abs(values[n - 1] ?? 0));
-  for (let k = 0; k < n; k++) {
-    if (values[k] < -tiny) throw new KexueError('E_NOT_SPD', `${op}: A has a negative eigenvalue (${values[k].toExponential(3)}); it is not positive semi-definite`);
-    const lam = Math.max(values[k], 0); // clamp rounding negatives to 0
-    if (inverse && !(lam > tiny)) throw new KexueError('E_NOT_SPD', `${op}: A is singular (eigenvalue ${values[k].toExponential(3)}); it has no inverse square root`);
-    f[k] = inverse ? 1 / Math.sqrt(lam) : Math.sqrt(lam);
-  }
-  // X = V diag(f) V^T
-  const X = new Float64Array(n * n);
-  for (let i = 0; i < n; i++)
-    for (let k = 0; k < n; k++) {
-      const vik = V![i * n + k] * f[k];
-      if (vik === 0) continue;
-      for (let j = 0; j < n; j++) X[i * n + j] += vik * V![j * n + k];
-    }
-  return X;
-}
-
-/** Coupled Newton-Schulz: Y0 = A / c, Z0 = I, T = (3I - Z Y) / 2, Y <- Y T, Z <- T Z. */
-function sqrtmNewtonSchulz(a: Float64Array, n: number, inverse: boolean, tol: number, maxIt: number, op: string) {
-  const c = frobenius(a);
-  if (c === 0) return { X: new Float64Array(n * n), iterations: 0 };
-  let Y: Float64Array = a.map((x) => x / c);
-  let Z: Float64Array = identity(n);
-  let best = Infinity;
-  for (let it = 1; it <= maxIt; it++) {
-    const T = matmul(Z, Y, n, n, n);
-    for (let i = 0; i < n * n; i++) T[i] = -0.5 * T[i];
-    for (let i = 0; i < n; i++) T[i * n + i] += 1.5;
-    Y = matmul(Y, T, n, n, n);
-    Z = matmul(T, Z, n, n, n);
-    const X = inverse ? Z.map((z) => z / Math.sqrt(c)) : Y.map((y) => y * Math.sqrt(c));
-    const res = residualOf(X, a, n, inverse);
-    if (!Number.isFinite(res)) break;
-    if (res < tol) return { X, iterations: it };
-    if (it > 10 && res > 0.999 * best) break; // stagnated or diverging
-    best = Math.min(best, res);
-  }
-  throw new KexueError('E_NO_CONVERGENCE', `${op}: Newton-Schulz did not reach the residual ${tol} in ${maxIt} iterations (it needs every eigenvalue of A / ||A||_F inside (0, 2); try method 'eigh' or 'denmanBeavers')`);
-}
-
-/** Denman-Beavers: Y0 = A, Z0 = I, Y <- (Y + Z^-1) / 2, Z <- (Z + Y^-1) / 2 (product form not needed for n here). */
-function sqrtmDenmanBeavers(a: Float64Array, n: number, inverse: boolean, tol: number, maxIt: number, op: string) {
-  let Y: Float64Array = a.slice();
-  let Z: Float64Array = identity(n);
-  const inv = (M: Float64Array) => {
-    const lu = M.slice();
-    const piv = luFactor(lu, n);
-    if (!piv) throw new KexueError('E_NO_CONVERGENCE', `${op}: Denman-Beavers met a singular iterate (A may be singular or have an eigenvalue on the negative real axis)`);
-    return luSolve(lu, piv, identity(n), n, n);
-  };
-  let best = Infinity;
-  for (let it = 1; it <= maxIt; it++) {
-    const Yi = inv(Y);
-    const Zi = inv(Z);
-    Y = Y.map((y, i) => 0.5 * (y + Zi[i]));
-    Z = Z.map((z, i) => 0.5 * (z + Yi[i]));
-    const X = inverse ? Z : Y;
-    const res = residualOf(X, a, n, inverse);
-    if (!Number.isFinite(res)) break;
-    if (res < tol) return { X, iterations: it };
-    if (it > 10 && res > 0.999 * best) break;
-    best = Math.min(best, res);
-  }
-  throw new KexueError('E_NO_CONVERGENCE', `${op}: Denman-Beavers did not reach the residual ${tol} in ${maxIt} iterations (A may have an eigenvalue on the closed negative real axis)`);
-}
-
-/**
- * The principal square root of A (or A^{-1/2}): for symmetric positive semi-definite A by
- * eigendecomposition with tiny negative eigenvalues clamped to 0; otherwise by Newton-Schulz or
- * Denman-Beavers iterations that stop on the residual and report non-convergence as
- * E_NO_CONVERGENCE. Batched input [count, n, n] returns the largest residual.
- */
-export function sqrtm<T extends FloatArray>(A: Tensor<T>, opts: SqrtmOptions = {}): SqrtmResult<T> {
+function* sqrtmOp<T extends FloatArray>(A: Tensor<T>, opts: SqrtmOptions = {}): Plan<SqrtmResult<T>> {
   const op = 'sqrtm';
   const o = options<SqrtmOptions>(opts, op);
-  const { data, shape, n, count } = squareArg(A, 'A', op, true);
+  const { data, raw, shape, n, count } = squareArg(A, 'A', op, true);
   const dt = dtypeOfArg(A);
   const method = o.method ?? 'auto';
   if (!['auto', 'eigh', 'newtonSchulz', 'denmanBeavers'].includes(method))
     throw new KexueError('E_ARG', `${op}: method must be 'auto', 'eigh', 'newtonSchulz' or 'denmanBeavers'; got ${describe(method)}`);
-  const tol = o.tol ?? (dt === 'float32' ? 1e-6 : 1e-13);
+  const tol = o.tol ?? (dt === 'float32' ? 1e-5 : 1e-10);
   if (typeof tol !== 'number' || !(tol > 0)) throw new KexueError('E_RANGE', `${op}: tol must be a positive number; got ${describe(tol)}`);
   const maxIt = o.maxIterations ?? 100;
-  if (!Number.isInteger(maxIt) || maxIt < 1) throw new KexueError('E_RANGE', `${op}: maxIterations must be a positive integer; got ${describe(maxIt)}`);
+  if (!Number.isInteger(maxIt) || maxIt < 1 || maxIt > 1e6) throw new KexueError('E_RANGE', `${op}: maxIterations must be an integer in [1, 1e6]; got ${describe(maxIt)}`);
+  if (o.inverse !== undefined && typeof o.inverse !== 'boolean') throw new KexueError('E_ARG', `${op}: inverse must be a boolean; got ${describe(o.inverse)}`);
   const inverse = o.inverse === true;
-  const X = new Float64Array(data.length);
+  const m = method === 'auto' ? (isSymmetric(data, n, count) ? 'eigh' : 'denmanBeavers') : method;
+  if (m === 'eigh') checkSymmetric(data, n, count, 'A', op);
+  const x = dt === 'float32' ? new Float32Array(count * n * n) : new Float64Array(count * n * n);
+  const params = new Float64Array([SQRTM_METHODS.indexOf(m), inverse ? 1 : 0, tol, maxIt]);
+  const info = new Float64Array(3 * count);
+  yield step('sqrtm', [count, n, raw, x, params, info]);
   let residual = 0;
-  let iterations: number | undefined;
+  let iterations = 0;
   for (let c = 0; c < count; c++) {
-    const a = data.subarray(c * n * n, (c + 1) * n * n);
-    let m = method;
-    if (m === 'auto') m = isSymmetric(a, n) ? 'eigh' : 'denmanBeavers';
-    let x: Float64Array;
-    if (m === 'eigh') {
-      checkSymmetric(a, n, 1, count > 1 ? `A[${c}]` : 'A', op);
-      x = sqrtmEigh(a, n, inverse, op);
-    } else {
-      const r = m === 'newtonSchulz' ? sqrtmNewtonSchulz(a, n, inverse, tol, maxIt, op) : sqrtmDenmanBeavers(a, n, inverse, tol, maxIt, op);
-      x = r.X;
-      iterations = Math.max(iterations ?? 0, r.iterations);
-    }
-    X.set(x, c * n * n);
-    residual = Math.max(residual, residualOf(x, a, n, inverse));
+    const status = info[3 * c];
+    const which = count > 1 ? `A[${c}]` : 'A';
+    if (status === 7)
+      throw new KexueError('E_NOT_SPD', inverse
+        ? `${op}: ${which} is not positive definite (an eigenvalue is negative or zero), so it has no inverse square root`
+        : `${op}: ${which} has a negative eigenvalue beyond rounding (below -n eps max|lambda|); it is not positive semi-definite`);
+    if (status === 8)
+      throw new KexueError('E_NO_CONVERGENCE', m === 'newtonSchulz'
+        ? `${op}: Newton-Schulz did not reach the residual ${tol} for ${which} within ${maxIt} iterations (it needs every eigenvalue of A / ||A||_F in (0, 2), e.g. A positive definite and not too badly conditioned); try method 'eigh' or 'denmanBeavers'`
+        : `${op}: Denman-Beavers did not reach the residual ${tol} for ${which} within ${maxIt} iterations (A may be singular or have an eigenvalue on the closed negative real axis)`);
+    if (status !== 0) throw new KexueError('E_RANGE', `${op}: ${which} has non-finite entries`);
+    iterations = Math.max(iterations, info[3 * c + 1]);
+    residual = Math.max(residual, info[3 * c + 2]);
   }
-  return { sqrt: out<T>(dt, X, shape), residual, ...(iterations !== undefined ? { iterations } : {}) };
+  return { sqrt: new Tensor(x as T, shape), residual, ...(m !== 'eigh' ? { iterations } : {}) };
 }
 
 // ---- Gaussian distances --------------------------------------------------------------------------
@@ -322,20 +327,23 @@ function full(g: Gauss): Float64Array {
   return S;
 }
 
-function cholOrThrow(S: Float64Array, n: number, op: string, what: string): Float64Array {
-  const r = chol(S, n);
-  if (!r.L) throw notSpd(op, what, r.failedAt);
-  return r.L;
+function concat(...parts: Float64Array[]): Float64Array {
+  const r = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) r.set(p, o), (o += p.length);
+  return r;
 }
 
-function diff(a: Float64Array, b: Float64Array): Float64Array {
-  return a.map((x, i) => x - b[i]);
+function sumSquares(a: Float64Array): number {
+  let s = 0;
+  for (const v of a) s += v * v;
+  return s;
 }
 
 /** KL(N1 || N2) = 1/2 [tr(S2^-1 S1) + d^T S2^-1 d - n + ln det S2 - ln det S1], d = mu2 - mu1. */
-function klOf(g1: Gauss, g2: Gauss, op: string): number {
+function* klPlan(g1: Gauss, g2: Gauss, op: string): Plan<number> {
   const n = g1.n;
-  const d = diff(g2.mu, g1.mu);
+  const d = g2.mu.map((x, i) => x - g1.mu[i]);
   if (g1.diag && g2.diag) {
     let s = 0;
     for (let i = 0; i < n; i++) {
@@ -345,18 +353,24 @@ function klOf(g1: Gauss, g2: Gauss, op: string): number {
     }
     return 0.5 * s;
   }
-  const S1 = full(g1), S2 = full(g2);
-  const L1 = cholOrThrow(S1, n, op, 'S1');
-  const L2 = cholOrThrow(S2, n, op, 'S2');
-  // tr(S2^-1 S1) = ||L2^-1 L1||_F^2; d^T S2^-1 d = ||L2^-1 d||^2
-  const M = solveLower(L2, L1.slice(), n, n);
-  const y = solveLower(L2, d.slice(), n, 1);
-  return 0.5 * (frobenius(M) ** 2 + frobenius(y) ** 2 - n + logdetFromCholesky(L2, n) - logdetFromCholesky(L1, n));
+  const L = yield* choleskyPlan(concat(full(g1), full(g2)), 2, n, op, ['S1', 'S2']);
+  const L1 = L.subarray(0, n * n), L2 = L.subarray(n * n);
+  // [M | y] = L2^-1 [L1 | d]: tr(S2^-1 S1) = ||M||_F^2, d^T S2^-1 d = ||y||^2
+  const B = new Float64Array(n * (n + 1));
+  for (let i = 0; i < n; i++) {
+    B.set(L1.subarray(i * n, i * n + n), i * (n + 1));
+    B[i * (n + 1) + n] = d[i];
+  }
+  const X = new Float64Array(n * (n + 1));
+  const info = new Float64Array(1);
+  yield step('solve', [n, n + 1, L2.slice(), B, X, info]);
+  if (info[0] !== 0) throw notSpd(op, 'S2', -1);
+  return 0.5 * (sumSquares(X) - n + logdetOfFactor(L2, n) - logdetOfFactor(L1, n));
 }
 
-function bhattacharyyaOf(g1: Gauss, g2: Gauss, op: string): number {
+function* bhattacharyyaPlan(g1: Gauss, g2: Gauss, op: string): Plan<number> {
   const n = g1.n;
-  const d = diff(g1.mu, g2.mu);
+  const d = g1.mu.map((x, i) => x - g2.mu[i]);
   if (g1.diag && g2.diag) {
     let s = 0;
     for (let i = 0; i < n; i++) {
@@ -368,36 +382,52 @@ function bhattacharyyaOf(g1: Gauss, g2: Gauss, op: string): number {
   }
   const S1 = full(g1), S2 = full(g2);
   const S = S1.map((x, i) => (x + S2[i]) / 2);
-  const L = cholOrThrow(S, n, op, '(S1 + S2) / 2');
-  const y = solveLower(L, d.slice(), n, 1);
-  const ld1 = logdetFromCholesky(cholOrThrow(S1, n, op, 'S1'), n);
-  const ld2 = logdetFromCholesky(cholOrThrow(S2, n, op, 'S2'), n);
-  return frobenius(y) ** 2 / 8 + 0.5 * (logdetFromCholesky(L, n) - 0.5 * (ld1 + ld2));
+  const L = yield* choleskyPlan(concat(S, S1, S2), 3, n, op, ['(S1 + S2) / 2', 'S1', 'S2']);
+  const y = new Float64Array(n);
+  const info = new Float64Array(1);
+  yield step('solve', [n, 1, L.slice(0, n * n), d, y, info]);
+  if (info[0] !== 0) throw notSpd(op, '(S1 + S2) / 2', -1);
+  return sumSquares(y) / 8 + 0.5 * (logdetOfFactor(L, n) - 0.5 * (logdetOfFactor(L, n, n * n) + logdetOfFactor(L, n, 2 * n * n)));
+}
+
+function isRangeError(e: unknown): boolean {
+  return e instanceof KexueError && e.code === 'E_RANGE';
 }
 
 /**
- * tr (S1^1/2 S2 S1^1/2)^1/2: the w2Trace kernel (Cholesky S1 = L L^T, eigenvalues of L^T S2 L) on
- * the chosen backend, or, when S1 is singular, the eigh route (S1^1/2 with clamped eigenvalues).
+ * tr (S1^1/2 S2 S1^1/2)^1/2 = sum sqrt(lambda(S1 S2)), symmetric in S1 and S2: the w2Trace kernel
+ * (Cholesky S1 = L L^T, eigenvalues of L^T S2 L). When S1 is singular, the same with the roles
+ * swapped; when both are, the eigh route (S1^1/2 with clamped eigenvalues, then the eigenvalues
+ * of S1^1/2 S2 S1^1/2).
  */
-function traceSqrtProduct(S1: Float64Array, S2: Float64Array, n: number, op: string, backend?: BackendChoice): number {
-  const out = new Float64Array([0, -1]);
-  try {
-    runOp('w2Trace', backend, [n, S1, S2, out]);
-    return out[0];
-  } catch (e) {
-    if (!(e instanceof KexueError && e.code === 'E_RANGE' && out[1] >= 0)) throw e;
+function* traceSqrtProduct(S1: Float64Array, S2: Float64Array, n: number, op: string): Plan<number> {
+  for (const [a, b] of [[S1, S2], [S2, S1]]) {
+    const o = new Float64Array([0, -1]);
+    try {
+      yield step('w2Trace', [n, a, b, o]);
+      return o[0];
+    } catch (e) {
+      // inputs are finite (checked), so E_RANGE means: the first matrix is not positive definite
+      if (!isRangeError(e)) throw e;
+    }
   }
-  const R = sqrtmEigh(S1, n, false, op);
-  const M = matmul(matmul(R, S2, n, n, n), R, n, n, n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) M[i * n + j] = M[j * n + i] = 0.5 * (M[i * n + j] + M[j * n + i]);
-  const ev = eighSym(M, n, false);
-  if (!ev) throw new KexueError('E_NO_CONVERGENCE', `${op}: the QL iteration did not converge`);
+  const R = new Float64Array(n * n);
+  const info = new Float64Array(3);
+  yield step('sqrtm', [1, n, S1, R, new Float64Array([0, 0, 1, 1]), info]);
+  if (info[0] === 7) throw new KexueError('E_NOT_SPD', `${op}: S1 has a negative eigenvalue beyond rounding; it is not positive semi-definite`);
+  if (info[0] !== 0) throw new KexueError('E_INTERNAL', `${op}: the square root of S1 failed (status ${info[0]})`);
+  const T = new Float64Array(n * n);
+  const M = new Float64Array(n * n);
+  yield step('gemm', [n, n, n, R, n, false, S2, n, false, T, n, 1, 0]);
+  yield step('gemm', [n, n, n, T, n, false, R, n, false, M, n, 1, 0]);
+  const lam = new Float64Array(n);
+  yield step('eigh', [1, n, M, lam, null]);
   let s = 0;
-  for (const lam of ev.values) s += Math.sqrt(Math.max(lam, 0)); // clamp rounding negatives
+  for (const l of lam) s += Math.sqrt(Math.max(l, 0)); // clamp rounding negatives
   return s;
 }
 
-function w2Of(g1: Gauss, g2: Gauss, op: string, backend?: BackendChoice): number {
+function* w2Plan(g1: Gauss, g2: Gauss, op: string): Plan<number> {
   const n = g1.n;
   let dd = 0;
   for (let i = 0; i < n; i++) dd += (g1.mu[i] - g2.mu[i]) ** 2;
@@ -409,39 +439,105 @@ function w2Of(g1: Gauss, g2: Gauss, op: string, backend?: BackendChoice): number
   const S1 = full(g1), S2 = full(g2);
   let tr = 0;
   for (let i = 0; i < n; i++) tr += S1[i * n + i] + S2[i * n + i];
-  return Math.max(0, dd + tr - 2 * traceSqrtProduct(S1, S2, n, op, backend));
+  return Math.max(0, dd + tr - 2 * (yield* traceSqrtProduct(S1, S2, n, op)));
 }
 
 type G = Tensor | Float32Array | Float64Array;
 
+export interface W2Options extends OpOptions {
+  /** Return W2 itself instead of its square. */
+  root?: boolean;
+}
+
+function* distancePlan(kind: 'kl' | 'bhattacharyya' | 'hellinger' | 'w2', mu1: G, S1: G, mu2: G, S2: G, opts?: W2Options): Plan<number> {
+  const op = `gaussian.${kind}`;
+  const o = options<W2Options>(opts, op);
+  const [a, b] = gaussArgs(op, mu1, S1, mu2, S2);
+  if (kind === 'kl') return yield* klPlan(a, b, op);
+  if (kind === 'bhattacharyya') return yield* bhattacharyyaPlan(a, b, op);
+  if (kind === 'hellinger') return -Math.expm1(-(yield* bhattacharyyaPlan(a, b, op)));
+  const w = yield* w2Plan(a, b, op);
+  return o.root ? Math.sqrt(w) : w;
+}
+
+const opts5 = (_a: unknown, _b: unknown, _c: unknown, _d: unknown, o?: unknown) => o;
+
+const [choleskySync, choleskyAsyncF] = planned('cholesky', choleskyOp, (_a: unknown, o?: unknown) => o);
+const [logdetSync, logdetAsyncF] = planned('logdet', logdetOp, (_a: unknown, o?: unknown) => o);
+const [solveSync, solveAsyncF] = planned('solve', solveOp, (_a: unknown, _b: unknown, o?: unknown) => o);
+const [eighSync, eighAsyncF] = planned('eigh', eighOp, (_a: unknown, o?: unknown) => o);
+const [sqrtmSync, sqrtmAsyncF] = planned('sqrtm', sqrtmOp, (_a: unknown, o?: unknown) => o);
+
+/** Lower Cholesky factor L with A = L L^T (A symmetric positive definite, [n, n] or [count, n, n]; E_NOT_SPD otherwise). */
+export function cholesky<T extends FloatArray>(A: Tensor<T>, opts?: OpOptions): Tensor<T> {
+  return choleskySync(A, opts) as Tensor<T>;
+}
+export function choleskyAsync<T extends FloatArray>(A: Tensor<T>, opts?: OpOptions): Promise<Tensor<T>> {
+  return choleskyAsyncF(A, opts) as Promise<Tensor<T>>;
+}
+
+/** log det A of a symmetric positive definite matrix, from its Cholesky factor (no overflow). */
+export function logdet(A: Tensor, opts?: OpOptions): number {
+  return logdetSync(A, opts);
+}
+export function logdetAsync(A: Tensor, opts?: OpOptions): Promise<number> {
+  return logdetAsyncF(A, opts);
+}
+
+/** X with A X = B (A [n, n] general, LU with partial pivoting; B [n] or [n, m]). */
+export function solve<T extends FloatArray>(A: Tensor<T>, B: Tensor<T>, opts?: OpOptions): Tensor<T> {
+  return solveSync(A, B, opts) as Tensor<T>;
+}
+export function solveAsync<T extends FloatArray>(A: Tensor<T>, B: Tensor<T>, opts?: OpOptions): Promise<Tensor<T>> {
+  return solveAsyncF(A, B, opts) as Promise<Tensor<T>>;
+}
+
+/** Eigenvalues (ascending) and, unless { vectors: false }, eigenvectors of a symmetric matrix (or a batch [count, n, n]). */
+export function eigh<T extends FloatArray>(A: Tensor<T>, opts?: EighOptions): EighResult<T> {
+  return eighSync(A, opts) as EighResult<T>;
+}
+export function eighAsync<T extends FloatArray>(A: Tensor<T>, opts?: EighOptions): Promise<EighResult<T>> {
+  return eighAsyncF(A, opts) as Promise<EighResult<T>>;
+}
+
+/**
+ * The principal square root of A (or A^{-1/2}): for symmetric positive semi-definite A by
+ * eigendecomposition with rounding-level negative eigenvalues clamped to 0; otherwise by
+ * Newton-Schulz or Denman-Beavers iterations that stop on the residual and report
+ * non-convergence as E_NO_CONVERGENCE. Batched input [count, n, n] returns the largest residual.
+ */
+export function sqrtm<T extends FloatArray>(A: Tensor<T>, opts?: SqrtmOptions): SqrtmResult<T> {
+  return sqrtmSync(A, opts) as SqrtmResult<T>;
+}
+export function sqrtmAsync<T extends FloatArray>(A: Tensor<T>, opts?: SqrtmOptions): Promise<SqrtmResult<T>> {
+  return sqrtmAsyncF(A, opts) as Promise<SqrtmResult<T>>;
+}
+
+const dist = (kind: 'kl' | 'bhattacharyya' | 'hellinger' | 'w2') =>
+  planned(`gaussian.${kind}`, (mu1: G, S1: G, mu2: G, S2: G, o?: W2Options) => distancePlan(kind, mu1, S1, mu2, S2, o), opts5);
+const [klS, klA] = dist('kl');
+const [bhS, bhA] = dist('bhattacharyya');
+const [heS, heA] = dist('hellinger');
+const [w2S, w2A] = dist('w2');
+
 /** Distances between N(mu1, S1) and N(mu2, S2); covariances [n, n] or diagonal [n]. float64 throughout. */
 export const gaussian = {
   /** KL(N1 || N2) (nats). S1 and S2 must be positive definite. */
-  kl(mu1: G, S1: G, mu2: G, S2: G): number {
-    const [a, b] = gaussArgs('gaussian.kl', mu1, S1, mu2, S2);
-    return klOf(a, b, 'gaussian.kl');
-  },
-  /** Bhattacharyya distance. */
-  bhattacharyya(mu1: G, S1: G, mu2: G, S2: G): number {
-    const [a, b] = gaussArgs('gaussian.bhattacharyya', mu1, S1, mu2, S2);
-    return bhattacharyyaOf(a, b, 'gaussian.bhattacharyya');
-  },
+  kl: (mu1: G, S1: G, mu2: G, S2: G, opts?: OpOptions): number => klS(mu1, S1, mu2, S2, opts),
+  klAsync: (mu1: G, S1: G, mu2: G, S2: G, opts?: OpOptions): Promise<number> => klA(mu1, S1, mu2, S2, opts),
+  /** Bhattacharyya distance. S1, S2 positive definite. */
+  bhattacharyya: (mu1: G, S1: G, mu2: G, S2: G, opts?: OpOptions): number => bhS(mu1, S1, mu2, S2, opts),
+  bhattacharyyaAsync: (mu1: G, S1: G, mu2: G, S2: G, opts?: OpOptions): Promise<number> => bhA(mu1, S1, mu2, S2, opts),
   /** Squared Hellinger distance, 1 - exp(-Bhattacharyya). */
-  hellinger(mu1: G, S1: G, mu2: G, S2: G): number {
-    const [a, b] = gaussArgs('gaussian.hellinger', mu1, S1, mu2, S2);
-    return -Math.expm1(-bhattacharyyaOf(a, b, 'gaussian.hellinger'));
-  },
+  hellinger: (mu1: G, S1: G, mu2: G, S2: G, opts?: OpOptions): number => heS(mu1, S1, mu2, S2, opts),
+  hellingerAsync: (mu1: G, S1: G, mu2: G, S2: G, opts?: OpOptions): Promise<number> => heA(mu1, S1, mu2, S2, opts),
   /**
    * Squared 2-Wasserstein distance (or W2 itself with { root: true }): ||mu1 - mu2||^2 + tr S1 +
    * tr S2 - 2 tr (S1^1/2 S2 S1^1/2)^1/2, the trace from the eigenvalues of L^T S2 L (S1 = L L^T),
    * clamped so the result is never negative. S1 and S2 need only be positive semi-definite.
    */
-  w2(mu1: G, S1: G, mu2: G, S2: G, opts: { root?: boolean } & OpOptions = {}): number {
-    const o = options<{ root?: boolean } & OpOptions>(opts, 'gaussian.w2');
-    const [a, b] = gaussArgs('gaussian.w2', mu1, S1, mu2, S2);
-    const w = w2Of(a, b, 'gaussian.w2', backendOpt(o, 'gaussian.w2'));
-    return o.root ? Math.sqrt(w) : w;
-  },
+  w2: (mu1: G, S1: G, mu2: G, S2: G, opts?: W2Options): number => w2S(mu1, S1, mu2, S2, opts),
+  w2Async: (mu1: G, S1: G, mu2: G, S2: G, opts?: W2Options): Promise<number> => w2A(mu1, S1, mu2, S2, opts),
 };
 
 // ---- feature statistics and FID ----------------------------------------------------------------
@@ -479,28 +575,40 @@ export class GaussianStats {
     return new Tensor(this.#comoment.map((c) => c / (this.#count - 1)), [this.n, this.n]);
   }
 
-  /** Adds the rows of features [m, n] (float32 or float64). */
-  update(features: Tensor | Float32Array | Float64Array): this {
-    const op = 'GaussianStats.update';
-    const { data, shape } = floatArg(features, 'features', op);
-    const rows = shape.length === 1 ? 1 : shape[0];
+  #prepare(features: unknown, op: string): { rows: number; x: FloatArray } {
+    const t = tensorArg(features, 'features', op);
+    const shape = t.shape;
     if (shape.length > 2 || shape[shape.length - 1] !== this.n)
       throw new KexueError('E_SHAPE', `${op}: features must be [m, ${this.n}]; got [${shape.join(', ')}]`);
+    return { rows: shape.length === 1 ? 1 : shape[0], x: t.data as FloatArray };
+  }
+
+  /**
+   * Adds the rows of features [m, n] (float32 or float64, read as they are: no float64 copy).
+   * The chunk's mean and co-moment come from the featureStats kernel (two passes in float64, the
+   * co-moment on the GEMM), then Chan's update merges them in. Non-finite features: E_RANGE.
+   */
+  update(features: Tensor | Float32Array | Float64Array, opts?: OpOptions): this {
+    const op = 'GaussianStats.update';
+    const backend = backendOpt(options<OpOptions>(opts, op), op);
+    const { rows, x } = this.#prepare(features, op);
     if (rows === 0) return this;
-    const n = this.n;
-    const mean = new Float64Array(n);
-    for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) mean[j] += data[r * n + j];
-    for (let j = 0; j < n; j++) mean[j] /= rows;
-    const C = new Float64Array(n * n);
-    const x = new Float64Array(n);
-    for (let r = 0; r < rows; r++) {
-      for (let j = 0; j < n; j++) x[j] = data[r * n + j] - mean[j];
-      for (let i = 0; i < n; i++) {
-        const xi = x[i];
-        if (xi === 0) continue;
-        for (let j = 0; j < n; j++) C[i * n + j] += xi * x[j];
-      }
-    }
+    const mean = new Float64Array(this.n);
+    const C = new Float64Array(this.n * this.n);
+    runOp('featureStats', backend, [rows, this.n, x, mean, C]);
+    this.#combine(rows, mean, C);
+    return this;
+  }
+
+  /** update() with the kernel off the event loop. */
+  async updateAsync(features: Tensor | Float32Array | Float64Array, opts?: OpOptions): Promise<this> {
+    const op = 'GaussianStats.updateAsync';
+    const backend = backendOpt(options<OpOptions>(opts, op), op);
+    const { rows, x } = this.#prepare(features, op);
+    if (rows === 0) return this;
+    const mean = new Float64Array(this.n);
+    const C = new Float64Array(this.n * this.n);
+    await runOpAsync('featureStats', backend, [rows, this.n, x, mean, C]);
     this.#combine(rows, mean, C);
     return this;
   }
@@ -543,21 +651,29 @@ export class GaussianStats {
   }
 }
 
-function statsOf(v: unknown, what: string): GaussianStats {
-  if (v instanceof GaussianStats) return v;
-  const { shape } = floatArg(v, what, 'frechetDistance');
-  if (shape.length !== 2) throw new KexueError('E_SHAPE', `frechetDistance: ${what} must be features [m, n] or GaussianStats; got [${shape.join(', ')}]`);
-  return new GaussianStats(shape[1]).update(v as Tensor);
+function statsOf(v: unknown, what: string): { stats?: GaussianStats; features?: Tensor } {
+  if (v instanceof GaussianStats) return { stats: v };
+  const t = tensorArg(v, what, 'frechetDistance');
+  if (t.shape.length !== 2) throw new KexueError('E_SHAPE', `frechetDistance: ${what} must be features [m, n] or GaussianStats; got [${t.shape.join(', ')}]`);
+  return { features: t };
 }
 
 /**
  * The Frechet distance (FID when the features come from Inception): W2^2 between Gaussians fitted
  * to two feature sets (mean and covariance with divisor m - 1). Never negative, NaN or complex,
- * also with fewer samples than dimensions (singular covariances take the eigh route).
+ * also with fewer samples than dimensions (singular covariances take the routes of gaussian.w2).
  */
 export function frechetDistance(a: Tensor | GaussianStats, b: Tensor | GaussianStats, opts: OpOptions = {}): number {
-  const sa = statsOf(a, 'a');
-  const sb = statsOf(b, 'b');
+  const [sa, sb] = [statsOf(a, 'a'), statsOf(b, 'b')].map((s) => s.stats ?? new GaussianStats(s.features!.shape[1]).update(s.features!, opts));
   if (sa.n !== sb.n) throw new KexueError('E_SHAPE', `frechetDistance: feature dimensions differ (${sa.n} and ${sb.n})`);
   return gaussian.w2(sa.mean, sa.covariance, sb.mean, sb.covariance, opts);
+}
+
+/** frechetDistance with every kernel off the event loop. */
+export async function frechetDistanceAsync(a: Tensor | GaussianStats, b: Tensor | GaussianStats, opts: OpOptions = {}): Promise<number> {
+  const [sa, sb] = await Promise.all(
+    [statsOf(a, 'a'), statsOf(b, 'b')].map((s) => s.stats ?? new GaussianStats(s.features!.shape[1]).updateAsync(s.features!, opts)),
+  );
+  if (sa.n !== sb.n) throw new KexueError('E_SHAPE', `frechetDistanceAsync: feature dimensions differ (${sa.n} and ${sb.n})`);
+  return gaussian.w2Async(sa.mean, sa.covariance, sb.mean, sb.covariance, opts);
 }

@@ -23,7 +23,25 @@ enum Status : int32_t {
   E_OOM = 4,       // an allocation failed
   E_BACKEND = 5,   // the backend cannot run this (no device, driver error)
   E_INTERNAL = 6,  // a bug: should never be seen
+  E_NOT_SPD = 7,   // a matrix that must be (semi-)definite is not
+  E_NO_CONVERGENCE = 8,  // an iteration did not reach its tolerance within its cap
 };
+
+// The code's name, as the bindings report it ("E_RANGE", ...; "OK").
+inline const char* status_name(Status s) {
+  switch (s) {
+    case OK: return "OK";
+    case E_RANGE: return "E_RANGE";
+    case E_SHAPE: return "E_SHAPE";
+    case E_DTYPE: return "E_DTYPE";
+    case E_OOM: return "E_OOM";
+    case E_BACKEND: return "E_BACKEND";
+    case E_INTERNAL: return "E_INTERNAL";
+    case E_NOT_SPD: return "E_NOT_SPD";
+    case E_NO_CONVERGENCE: return "E_NO_CONVERGENCE";
+  }
+  return "E_INTERNAL";
+}
 
 // Parallel execution hook. The host (the N-API thread pool, or nothing in wasm) runs fn over
 // [0, n) in chunks [k*grain, min((k+1)*grain, n)). Chunk boundaries depend only on n and grain,

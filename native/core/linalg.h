@@ -46,4 +46,34 @@ Status cholesky_f64(const Exec* ex, int64_t n, const double* a, double* L, int64
 // non-finite M: E_RANGE with *failed_at = -1.
 Status w2_trace_f64(const Exec* ex, int64_t n, const double* s1, const double* s2, double* trace, int64_t* failed_at);
 
+// LU factorisation with partial pivoting, in place: a (n x n) becomes L (unit lower, below the
+// diagonal) and U; piv[i] = the row swapped with row i at step i. An exactly zero pivot (singular
+// matrix): E_RANGE. Non-finite entries: E_RANGE.
+Status lu_factor_f64(const Exec* ex, int64_t n, double* a, int64_t* piv);
+
+// Solves A X = B with A's LU factors (lu_factor_f64); b is n x m, overwritten by X.
+Status lu_solve_f64(const Exec* ex, int64_t n, int64_t m, const double* lu, const int64_t* piv, double* b);
+
+// Square root methods for sqrtm_f64.
+enum SqrtmMethod : int32_t { SQRTM_EIGH = 0, SQRTM_NEWTON_SCHULZ = 1, SQRTM_DENMAN_BEAVERS = 2 };
+
+// x = A^{1/2} (or A^{-1/2} when inverse) of the n x n matrix a.
+//  SQRTM_EIGH: a symmetric positive semi-definite (lower triangle read); eigenvalues below
+//    -n eps max|lambda| give E_NOT_SPD, smaller negatives are clamped to 0; inverse of a singular
+//    matrix: E_NOT_SPD. The result is exactly symmetric.
+//  SQRTM_NEWTON_SCHULZ: coupled Newton-Schulz on A / ||A||_F (GEMM only);
+//  SQRTM_DENMAN_BEAVERS: Denman-Beavers (two inverses per step); both stop when the relative
+//    residual (below) is under tol, and give E_NO_CONVERGENCE when it stagnates, grows or is not
+//    reached in max_iterations.
+// *residual = ||X X - A||_F / ||A||_F (inverse: ||X A X - I||_F / sqrt(n)); *iterations = the
+// iterations taken (0 for eigh). Non-finite entries: E_RANGE.
+Status sqrtm_f64(const Exec* ex, int64_t n, const double* a, double* x, int32_t method, bool inverse, double tol,
+                 int32_t max_iterations, int32_t* iterations, double* residual);
+
+// Statistics of one chunk of feature rows (m x n, row-major, float32 or float64): mean[n] and the
+// centred co-moment comoment[n x n] = sum_r (x_r - mean)(x_r - mean)^T (full, symmetric), in
+// float64; callers merge chunks with Chan's update. Non-finite features: E_RANGE.
+Status feature_stats_f64(const Exec* ex, int64_t m, int64_t n, const double* x, double* mean, double* comoment);
+Status feature_stats_f32(const Exec* ex, int64_t m, int64_t n, const float* x, double* mean, double* comoment);
+
 }  // namespace kx

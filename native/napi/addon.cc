@@ -101,6 +101,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   cuda.Set("info", Napi::Function::New(env, CudaInfo, "info"));
   kxnapi::register_cuda_random_ops(env, cuda);
   kxnapi::register_cuda_attention_ops(env, cuda);
+  kxnapi::register_cuda_linalg_ops(env, cuda);
   exports.Set("cuda", cuda);
   return exports;
 }

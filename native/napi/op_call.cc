@@ -9,18 +9,7 @@
 
 namespace kxnapi {
 
-const char* status_code(kx::Status s) {
-  switch (s) {
-    case kx::OK: return "OK";
-    case kx::E_RANGE: return "E_RANGE";
-    case kx::E_SHAPE: return "E_SHAPE";
-    case kx::E_DTYPE: return "E_DTYPE";
-    case kx::E_OOM: return "E_OOM";
-    case kx::E_BACKEND: return "E_BACKEND";
-    case kx::E_INTERNAL: return "E_INTERNAL";
-  }
-  return "E_INTERNAL";
-}
+const char* status_code(kx::Status s) { return kx::status_name(s); }
 
 Napi::Error make_error(Napi::Env env, kx::Status s, const std::string& msg) {
   Napi::Error e = Napi::Error::New(env, msg.empty() ? std::string("kexue native kernel failed: ") + status_code(s) : msg);

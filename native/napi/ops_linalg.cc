@@ -11,10 +11,15 @@
 //       with out[1] = the failing pivot (the caller then takes the eigh route)
 #include "ops_linalg.h"
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "linalg.h"
 #include "op_call.h"
+#if defined(KX_WITH_CUDA)
+#include "kx_cuda.h"
+#endif
 #include "thread_pool.h"
 
 namespace kxnapi {
@@ -156,6 +161,267 @@ bool parse_w2(const Napi::CallbackInfo& info, OpCall* call) {
   return true;
 }
 
+
+// ---- batched kernels of the Kernels interface (lib/backends/types.ts) ---------------------------
+
+// Runs fn(c, ex) for every matrix c of a batch: small matrices in parallel over the batch (each
+// single-threaded), large ones one after another with the pool. The kernels' results do not
+// depend on the thread count, so both ways give the same bits.
+constexpr int64_t kBatchParallelMaxN = 96;
+
+struct BatchJob {
+  std::function<kx::Status(int64_t, const kx::Exec*)> fn;
+  kx::Status* status;  // per matrix
+};
+
+void batch_range(void* ctx, int64_t begin, int64_t end) {
+  BatchJob& j = *static_cast<BatchJob*>(ctx);
+  for (int64_t c = begin; c < end; ++c) j.status[c] = j.fn(c, nullptr);
+}
+
+// Returns the first failing matrix's status (and its index in *which), else OK.
+kx::Status run_batch(int64_t count, int64_t n, const std::function<kx::Status(int64_t, const kx::Exec*)>& fn, int64_t* which) {
+  *which = -1;
+  if (count > 1 && n <= kBatchParallelMaxN) {
+    std::vector<kx::Status> st((size_t)count, kx::OK);
+    BatchJob j{fn, st.data()};
+    kx::parallel_for(pool(), count, 1, batch_range, &j);
+    for (int64_t c = 0; c < count; ++c)
+      if (st[(size_t)c] != kx::OK) return *which = c, st[(size_t)c];
+    return kx::OK;
+  }
+  for (int64_t c = 0; c < count; ++c) {
+    const kx::Status s = fn(c, pool());
+    if (s != kx::OK) return *which = c, s;
+  }
+  return kx::OK;
+}
+
+bool batch_sizes(const Napi::CallbackInfo& info, int64_t* count, int64_t* n) {
+  if (!arg_size(info, 0, "count", count) || !arg_size(info, 1, "n", n)) return false;
+  if (*n > 46340) return fail(info, "n must be below 46341", "E_RANGE");
+  return true;
+}
+
+bool len_is(const Napi::CallbackInfo& info, const char* what, size_t len, int64_t want) {
+  if ((int64_t)len != want)
+    return fail(info, std::string(what) + " has " + std::to_string(len) + " elements, expected " + std::to_string(want));
+  return true;
+}
+
+// linalgCholeskyBatch(count, n, a, L, info): L[c] = chol(a[c]); info[c] = the failing pivot or -1
+// (a matrix that is not positive definite gets L = 0 and does not make the call fail).
+template <bool Cuda>
+bool parse_cholesky_batch(const Napi::CallbackInfo& info, OpCall* call) {
+  int64_t count, n;
+  double *a, *L, *out;
+  size_t na, nl, no;
+  if (!batch_sizes(info, &count, &n) || !arg_f64(info, 2, "a", &a, &na, call) || !arg_f64(info, 3, "L", &L, &nl, call) ||
+      !arg_f64(info, 4, "info", &out, &no, call))
+    return false;
+  if (!len_is(info, "a", na, count * n * n) || !len_is(info, "L", nl, count * n * n) || !len_is(info, "info", no, count)) return false;
+  if (L != a && overlap(L, nl, a, na)) return fail(info, "L must be a itself or not overlap it", "E_RANGE");
+#if defined(KX_WITH_CUDA)
+  if (Cuda && n <= kx::cuda::kBatchedMaxN && L != a) {
+    call->run = [=](std::string* err) {
+      std::vector<int64_t> failed((size_t)(count > 0 ? count : 1), -1);
+      char buf[512] = {0};
+      const kx::Status s = kx::cuda::cholesky_batched_f64(count, n, a, L, failed.data(), buf, sizeof buf);
+      for (int64_t c = 0; c < count; ++c) out[c] = (double)failed[(size_t)c];
+      if (s != kx::OK) *err = std::string("kexue cuda cholesky: ") + buf;
+      return s;
+    };
+    return true;
+  }
+#endif
+  call->run = [=](std::string*) {
+    int64_t which;
+    return run_batch(count, n, [=](int64_t c, const kx::Exec* ex) {
+      int64_t failed = -1;
+      const kx::Status s = kx::cholesky_f64(ex, n, a + c * n * n, L + c * n * n, &failed);
+      out[c] = (double)failed;
+      return s == kx::E_RANGE ? kx::OK : s;
+    }, &which);
+  };
+  return true;
+}
+
+// linalgEigh(count, n, a, values, vectors | null)
+template <bool Cuda>
+bool parse_eigh(const Napi::CallbackInfo& info, OpCall* call) {
+  int64_t count, n;
+  double *a, *w, *v = nullptr;
+  size_t na, nw, nv = 0;
+  if (!batch_sizes(info, &count, &n) || !arg_f64(info, 2, "a", &a, &na, call) || !arg_f64(info, 3, "values", &w, &nw, call))
+    return false;
+  void* vp = nullptr;
+  if (!arg_typed(info, 4, napi_float64_array, "vectors", &vp, &nv, call, true)) return false;
+  v = static_cast<double*>(vp);
+  if (!len_is(info, "a", na, count * n * n) || !len_is(info, "values", nw, count * n)) return false;
+  if (v != nullptr && !len_is(info, "vectors", nv, count * n * n)) return false;
+  if (overlap(w, nw, a, na) || (v != nullptr && (overlap(v, nv, a, na) || overlap(v, nv, w, nw))))
+    return fail(info, "the outputs must not overlap a or each other", "E_RANGE");
+#if defined(KX_WITH_CUDA)
+  if (Cuda && n <= kx::cuda::kBatchedMaxN) {
+    call->run = [=](std::string* err) {
+      char buf[512] = {0};
+      const kx::Status s = kx::cuda::eigh_batched_f64(count, n, a, w, v, buf, sizeof buf);
+      if (s != kx::OK) *err = std::string("kexue cuda eigh: ") + buf;
+      return s;
+    };
+    return true;
+  }
+#endif
+  call->run = [=](std::string* err) {
+    int64_t which;
+    const kx::Status s = run_batch(count, n, [=](int64_t c, const kx::Exec* ex) {
+      return v != nullptr ? kx::syevd_f64(ex, n, a + c * n * n, w + c * n, v + c * n * n) : kx::syevals_f64(ex, n, a + c * n * n, w + c * n);
+    }, &which);
+    if (s == kx::E_RANGE) *err = "kexue native linalgEigh: matrix " + std::to_string(which) + " has non-finite entries";
+    if (s == kx::E_INTERNAL) *err = "kexue native linalgEigh: the QL iteration did not converge (matrix " + std::to_string(which) + ")";
+    return s;
+  };
+  return true;
+}
+
+// linalgSqrtm(count, n, a, x, params, info): params = [method, inverse, tol, maxIterations];
+// a and x both Float64Array or both Float32Array (float32 runs in float64 and rounds);
+// info[3c..3c+3) = [status, iterations, residual] of matrix c, status 0 or a kx::Status code
+// (E_NOT_SPD, E_NO_CONVERGENCE, E_RANGE for non-finite entries): those do not make the call fail.
+template <bool Cuda>
+bool parse_sqrtm(const Napi::CallbackInfo& info, OpCall* call) {
+  int64_t count, n;
+  double *params, *out;
+  size_t np, no, na, nx;
+  void *a, *x;
+  if (!batch_sizes(info, &count, &n)) return false;
+  const bool f32 = info[2].IsTypedArray() && info[2].As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
+  const napi_typedarray_type t = f32 ? napi_float32_array : napi_float64_array;
+  if (!arg_typed(info, 2, t, "a", &a, &na, call) || !arg_typed(info, 3, t, "x", &x, &nx, call) ||
+      !arg_f64(info, 4, "params", &params, &np, call) || !arg_f64(info, 5, "info", &out, &no, call))
+    return false;
+  if (!len_is(info, "a", na, count * n * n) || !len_is(info, "x", nx, count * n * n) || !len_is(info, "params", np, 4) ||
+      !len_is(info, "info", no, 3 * count))
+    return false;
+  const size_t es = f32 ? 4 : 8;
+  if (overlap(static_cast<double*>(x), nx * es / 8, static_cast<double*>(a), na * es / 8))
+    return fail(info, "x must not overlap a", "E_RANGE");
+  const int32_t method = (int32_t)params[0];
+  const bool inverse = params[1] != 0;
+  const double tol = params[2];
+  const int32_t max_it = (int32_t)params[3];
+  if (method < 0 || method > 2 || (double)method != params[0]) return fail(info, "params[0] (method) must be 0, 1 or 2", "E_RANGE");
+  if (!(tol > 0) || max_it < 1 || (double)max_it != params[3]) return fail(info, "tol must be > 0 and maxIterations a positive integer", "E_RANGE");
+#if defined(KX_WITH_CUDA)
+  if (Cuda && method == kx::SQRTM_NEWTON_SCHULZ) {
+    // Newton-Schulz on the GPU (float32 in float32 with float64 residuals; float64 in float64).
+    // It stops at the first residual below tol; per-matrix status from the residuals.
+    call->run = [=](std::string* err) {
+      std::vector<int32_t> its((size_t)(count > 0 ? count : 1), 0);
+      std::vector<double> res((size_t)(count > 0 ? count : 1), 0.0);
+      char buf[512] = {0};
+      const kx::Status s = f32 ? kx::cuda::sqrtm_newton_schulz_f32(count, n, static_cast<const float*>(a), static_cast<float*>(x), inverse, tol,
+                                                                   max_it, its.data(), res.data(), buf, sizeof buf)
+                               : kx::cuda::sqrtm_newton_schulz_f64(count, n, static_cast<const double*>(a), static_cast<double*>(x), inverse, tol,
+                                                                   max_it, its.data(), res.data(), buf, sizeof buf);
+      if (s != kx::OK && s != kx::E_NO_CONVERGENCE && s != kx::E_NOT_SPD && s != kx::E_RANGE) {
+        *err = std::string("kexue cuda sqrtm: ") + buf;
+        return s;
+      }
+      for (int64_t c = 0; c < count; ++c) {
+        const double r = res[(size_t)c];
+        const kx::Status sc = s == kx::E_RANGE ? kx::E_RANGE : s == kx::E_NOT_SPD && n > 0 ? kx::E_NOT_SPD : r < tol ? kx::OK : kx::E_NO_CONVERGENCE;
+        out[3 * c] = (double)sc, out[3 * c + 1] = its[(size_t)c], out[3 * c + 2] = r;
+      }
+      return kx::OK;
+    };
+    return true;
+  }
+#endif
+  call->run = [=](std::string*) {
+    int64_t which;
+    return run_batch(count, n, [=](int64_t c, const kx::Exec* ex) {
+      const int64_t nn = n * n;
+      const double* ac;
+      double* xc;
+      double* tmp = nullptr;
+      if (f32) {
+        tmp = static_cast<double*>(kx::alloc(sizeof(double) * 2 * (size_t)(nn > 0 ? nn : 1)));
+        if (tmp == nullptr) return kx::E_OOM;
+        const float* af = static_cast<const float*>(a) + c * nn;
+        for (int64_t i = 0; i < nn; ++i) tmp[i] = af[i];
+        ac = tmp, xc = tmp + nn;
+      } else {
+        ac = static_cast<const double*>(a) + c * nn, xc = static_cast<double*>(x) + c * nn;
+      }
+      int32_t it = 0;
+      double res = 0;
+      kx::Status s = kx::sqrtm_f64(ex, n, ac, xc, method, inverse, tol, max_it, &it, &res);
+      if (f32) {
+        float* xf = static_cast<float*>(x) + c * nn;
+        for (int64_t i = 0; i < nn; ++i) xf[i] = (float)xc[i];
+        kx::release(tmp);
+      }
+      out[3 * c] = (double)s, out[3 * c + 1] = it, out[3 * c + 2] = res;
+      return s == kx::E_NOT_SPD || s == kx::E_NO_CONVERGENCE || s == kx::E_RANGE ? kx::OK : s;
+    }, &which);
+  };
+  return true;
+}
+
+// linalgSolve(n, m, a, b, x, info): x = a^-1 b (LU with partial pivoting); info[0] = 0, or the
+// kx::Status E_RANGE when a is singular.
+bool parse_solve(const Napi::CallbackInfo& info, OpCall* call) {
+  int64_t n, m;
+  double *a, *b, *x, *out;
+  size_t na, nb, nx, no;
+  if (!arg_size(info, 0, "n", &n) || !arg_size(info, 1, "m", &m) || !arg_f64(info, 2, "a", &a, &na, call) ||
+      !arg_f64(info, 3, "b", &b, &nb, call) || !arg_f64(info, 4, "x", &x, &nx, call) || !arg_f64(info, 5, "info", &out, &no, call))
+    return false;
+  if (n > 46340) return fail(info, "n must be below 46341", "E_RANGE");
+  if (!len_is(info, "a", na, n * n) || !len_is(info, "b", nb, n * m) || !len_is(info, "x", nx, n * m) || !len_is(info, "info", no, 1))
+    return false;
+  if (overlap(x, nx, a, na)) return fail(info, "x must not overlap a", "E_RANGE");
+  call->run = [=](std::string*) {
+    double* lu = static_cast<double*>(kx::alloc(sizeof(double) * (size_t)(n * n > 0 ? n * n : 1)));
+    int64_t* piv = static_cast<int64_t*>(kx::alloc(sizeof(int64_t) * (size_t)(n > 0 ? n : 1)));
+    kx::Status s = lu == nullptr || piv == nullptr ? kx::E_OOM : kx::OK;
+    if (s == kx::OK) {
+      for (int64_t i = 0; i < n * n; ++i) lu[i] = a[i];
+      if (x != b) for (int64_t i = 0; i < n * m; ++i) x[i] = b[i];
+      s = kx::lu_factor_f64(pool(), n, lu, piv);
+      if (s == kx::OK) s = kx::lu_solve_f64(pool(), n, m, lu, piv, x);
+    }
+    kx::release(lu);
+    kx::release(piv);
+    out[0] = s == kx::E_RANGE ? (double)kx::E_RANGE : 0;
+    return s == kx::E_RANGE ? kx::OK : s;
+  };
+  return true;
+}
+
+// linalgFeatureStats(m, n, x, mean, comoment): x [m, n] Float32Array or Float64Array.
+bool parse_stats(const Napi::CallbackInfo& info, OpCall* call) {
+  int64_t m, n;
+  double *mean, *cm;
+  size_t nx, nm, nc;
+  void* x;
+  if (!arg_size(info, 0, "m", &m) || !arg_size(info, 1, "n", &n)) return false;
+  if (n > 46340) return fail(info, "n must be below 46341", "E_RANGE");
+  const bool f32 = info[2].IsTypedArray() && info[2].As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
+  if (!arg_typed(info, 2, f32 ? napi_float32_array : napi_float64_array, "x", &x, &nx, call) ||
+      !arg_f64(info, 3, "mean", &mean, &nm, call) || !arg_f64(info, 4, "comoment", &cm, &nc, call))
+    return false;
+  if (!len_is(info, "x", nx, m * n) || !len_is(info, "mean", nm, n) || !len_is(info, "comoment", nc, n * n)) return false;
+  call->run = [=](std::string* err) {
+    const kx::Status s = f32 ? kx::feature_stats_f32(pool(), m, n, static_cast<const float*>(x), mean, cm)
+                             : kx::feature_stats_f64(pool(), m, n, static_cast<const double*>(x), mean, cm);
+    if (s == kx::E_RANGE) *err = "kexue native linalgFeatureStats: the features have non-finite entries";
+    return s;
+  };
+  return true;
+}
+
 }  // namespace
 
 void register_linalg_ops(Napi::Env env, Napi::Object exports) {
@@ -163,6 +429,25 @@ void register_linalg_ops(Napi::Env env, Napi::Object exports) {
   KX_EXPORT_OP(exports, "linalgCholesky", parse_cholesky);
   KX_EXPORT_OP(exports, "linalgEigvals", parse_eigvals);
   KX_EXPORT_OP(exports, "linalgW2Trace", parse_w2);
+  KX_EXPORT_OP(exports, "linalgCholeskyBatch", parse_cholesky_batch<false>);
+  KX_EXPORT_OP(exports, "linalgEigh", parse_eigh<false>);
+  KX_EXPORT_OP(exports, "linalgSqrtm", parse_sqrtm<false>);
+  KX_EXPORT_OP(exports, "linalgSolve", parse_solve);
+  KX_EXPORT_OP(exports, "linalgFeatureStats", parse_stats);
+}
+
+// The cuda object's forms: Newton-Schulz on the GPU, batched Cholesky and Jacobi eigh on the GPU
+// for n <= kBatchedMaxN, everything else on the CPU kernels (the other linalg ops are not
+// registered there: the registry falls through to the cpu backend).
+void register_cuda_linalg_ops(Napi::Env env, Napi::Object cuda) {
+#if defined(KX_WITH_CUDA)
+  KX_EXPORT_OP(cuda, "linalgCholeskyBatch", parse_cholesky_batch<true>);
+  KX_EXPORT_OP(cuda, "linalgEigh", parse_eigh<true>);
+  KX_EXPORT_OP(cuda, "linalgSqrtm", parse_sqrtm<true>);
+#else
+  (void)env;
+  (void)cuda;
+#endif
 }
 
 }  // namespace kxnapi

@@ -186,4 +186,69 @@ int32_t KX_EXPORT(kx_w2_trace)(double n, const double* s1, const double* s2, dou
   return st;
 }
 
+// Batched linear algebra (the Kernels interface of lib/backends/types.ts; see ops_linalg.cc for
+// the same semantics in the addon). Sizes travel as doubles.
+int32_t KX_EXPORT(kx_cholesky_batch)(double count, double n, const double* a, double* L, double* info) {
+  const int64_t c = (int64_t)count, m = (int64_t)n;
+  for (int64_t i = 0; i < c; ++i) {
+    int64_t failed = -1;
+    const kx::Status s = kx::cholesky_f64(nullptr, m, a + i * m * m, L + i * m * m, &failed);
+    info[i] = (double)failed;
+    if (s != kx::OK && s != kx::E_RANGE) return s;
+  }
+  return kx::OK;
+}
+
+int32_t KX_EXPORT(kx_eigh)(double count, double n, const double* a, double* values, double* vectors) {
+  const int64_t c = (int64_t)count, m = (int64_t)n;
+  for (int64_t i = 0; i < c; ++i) {
+    const kx::Status s = vectors != nullptr ? kx::syevd_f64(nullptr, m, a + i * m * m, values + i * m, vectors + i * m * m)
+                                            : kx::syevals_f64(nullptr, m, a + i * m * m, values + i * m);
+    if (s != kx::OK) {
+      g_bad_index = i;
+      return s;
+    }
+  }
+  return kx::OK;
+}
+
+// params = [method, inverse, tol, maxIterations]; info[3i..3i+3) = [status, iterations, residual].
+int32_t KX_EXPORT(kx_sqrtm)(double count, double n, const double* a, double* x, const double* params, double* info) {
+  const int64_t c = (int64_t)count, m = (int64_t)n;
+  for (int64_t i = 0; i < c; ++i) {
+    int32_t it = 0;
+    double res = 0;
+    const kx::Status s = kx::sqrtm_f64(nullptr, m, a + i * m * m, x + i * m * m, (int32_t)params[0], params[1] != 0,
+                                       params[2], (int32_t)params[3], &it, &res);
+    info[3 * i] = (double)s, info[3 * i + 1] = it, info[3 * i + 2] = res;
+    if (s != kx::OK && s != kx::E_NOT_SPD && s != kx::E_NO_CONVERGENCE && s != kx::E_RANGE) return s;
+  }
+  return kx::OK;
+}
+
+// x = a^-1 b (a is factored in place); info[0] = E_RANGE when a is singular, else 0.
+int32_t KX_EXPORT(kx_solve)(double n, double m, double* a, const double* b, double* x, double* info) {
+  const int64_t nn = (int64_t)n;
+  for (int64_t i = 0; i < nn * (int64_t)m; ++i) x[i] = b[i];
+  int64_t* piv = static_cast<int64_t*>(malloc(sizeof(int64_t) * (size_t)(nn > 0 ? nn : 1)));
+  if (piv == nullptr) return kx::E_OOM;
+  kx::Status s = kx::lu_factor_f64(nullptr, nn, a, piv);
+  if (s == kx::OK) s = kx::lu_solve_f64(nullptr, nn, (int64_t)m, a, piv, x);
+  free(piv);
+  info[0] = s == kx::E_RANGE ? (double)kx::E_RANGE : 0;
+  return s == kx::E_RANGE ? kx::OK : s;
+}
+
+// h = [m, n, k, a, lda, transA, b, ldb, transB, c, ldc, alpha, beta] (pointers as doubles).
+int32_t KX_EXPORT(kx_gemm)(const double* h) {
+  return kx::gemm_f64(nullptr, (int64_t)h[0], (int64_t)h[1], (int64_t)h[2], (const double*)(uintptr_t)h[3], (int64_t)h[4],
+                      h[5] != 0, (const double*)(uintptr_t)h[6], (int64_t)h[7], h[8] != 0, (double*)(uintptr_t)h[9],
+                      (int64_t)h[10], h[11], h[12]);
+}
+
+int32_t KX_EXPORT(kx_feature_stats)(double m, double n, const void* x, int32_t f32, double* mean, double* comoment) {
+  return f32 ? kx::feature_stats_f32(nullptr, (int64_t)m, (int64_t)n, static_cast<const float*>(x), mean, comoment)
+             : kx::feature_stats_f64(nullptr, (int64_t)m, (int64_t)n, static_cast<const double*>(x), mean, comoment);
+}
+
 }  // extern "C"

@@ -5,6 +5,8 @@
 // (Cholesky-Banachiewicz, Householder tridiagonalisation + implicit QL as in EISPACK's tred2/tql2,
 // LU with partial pivoting).
 
+import type { FloatArray } from '../../tensor.js';
+
 /** C = A B for A [n x k], B [k x m] (row-major). */
 export function matmul(a: Float64Array, b: Float64Array, n: number, k: number, m: number): Float64Array {
   const c = new Float64Array(n * m);
@@ -315,4 +317,229 @@ export function w2TraceReference(n: number, s1: Float64Array, s2: Float64Array, 
   let t = 0;
   for (const lam of e.values) t += Math.sqrt(Math.max(lam, 0));
   out[0] = t;
+}
+
+// ---- the batched kernels of the Kernels interface (lib/backends/types.ts) ------------------------
+
+function kernelError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+function identity(n: number): Float64Array {
+  const I = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) I[i * n + i] = 1;
+  return I;
+}
+
+/** The full symmetric matrix its lower triangle describes. */
+function symmetricFromLower(a: Float64Array, n: number): Float64Array {
+  const s = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) s[i * n + j] = s[j * n + i] = a[i * n + j];
+  return s;
+}
+
+/** The cholesky kernel (Kernels.cholesky). */
+export function choleskyKernel(count: number, n: number, a: Float64Array, L: Float64Array, info: Float64Array): void {
+  for (let c = 0; c < count; c++) {
+    const r = cholesky(symmetricFromLower(a.subarray(c * n * n, (c + 1) * n * n), n), n);
+    info[c] = r.failedAt;
+    if (r.L) L.set(r.L, c * n * n);
+    else L.fill(0, c * n * n, (c + 1) * n * n);
+  }
+}
+
+/** The eigh kernel (Kernels.eigh). */
+export function eighKernel(count: number, n: number, a: Float64Array, values: Float64Array, vectors: Float64Array | null): void {
+  for (let c = 0; c < count; c++) {
+    const r = eighSym(symmetricFromLower(a.subarray(c * n * n, (c + 1) * n * n), n), n, vectors !== null);
+    if (!r) throw kernelError('E_INTERNAL', `the QL iteration did not converge (matrix ${c})`);
+    values.set(r.values, c * n);
+    if (vectors) vectors.set(r.vectors!, c * n * n);
+  }
+}
+
+/** ||X X - A||_F / ||A||_F, or for inverse ||X A X - I||_F / sqrt(n). */
+export function sqrtmResidual(X: Float64Array, A: Float64Array, n: number, inverse: boolean): number {
+  if (inverse) {
+    const XAX = matmul(matmul(X, A, n, n, n), X, n, n, n);
+    for (let i = 0; i < n; i++) XAX[i * n + i] -= 1;
+    return frobenius(XAX) / Math.sqrt(n || 1);
+  }
+  const XX = matmul(X, X, n, n, n);
+  for (let i = 0; i < n * n; i++) XX[i] -= A[i];
+  return frobenius(XX) / (frobenius(A) || 1);
+}
+
+const OK = 0, E_RANGE = 1, E_NOT_SPD = 7, E_NO_CONVERGENCE = 8;
+type SqrtmOut = { status: number; X?: Float64Array; iterations: number };
+
+function sqrtmEighRef(a: Float64Array, n: number, inverse: boolean): SqrtmOut {
+  const r = eighSym(a, n, true);
+  if (!r) throw kernelError('E_INTERNAL', 'the QL iteration did not converge');
+  const { values, vectors: V } = r;
+  const tiny = n * 2 ** -52 * Math.max(Math.abs(values[0] ?? 0), Math.abs(values[n - 1] ?? 0));
+  const f = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    if (values[k] < -tiny) return { status: E_NOT_SPD, iterations: 0 };
+    const lam = Math.max(values[k], 0); // rounding negatives clamp to 0
+    if (inverse && !(lam > tiny)) return { status: E_NOT_SPD, iterations: 0 };
+    f[k] = inverse ? 1 / Math.sqrt(lam) : Math.sqrt(lam);
+  }
+  // X = (V diag(f)) V^T, then (X + X^T) / 2: exactly symmetric, and exact where V is (diagonal A).
+  const W = V!.map((v, i) => v * f[i % n]);
+  const X = matmul(W, transpose(V!, n, n), n, n, n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) X[i * n + j] = X[j * n + i] = 0.5 * (X[i * n + j] + X[j * n + i]);
+  return { status: OK, X, iterations: 0 };
+}
+
+/**
+ * The stopping rule of both iterations (as native/core/linalg.cc): stop at once below
+ * stopTol = min(tol, max(10 n eps, 1e-14)); stop when the residual stalls (after 10 iterations,
+ * no 0.1% gain), grows tenfold or at the cap, keeping the best iterate: the answer when its
+ * residual is below tol, else no convergence.
+ */
+class Tracker {
+  best = Infinity;
+  bestIt = 0;
+  X: Float64Array | undefined;
+  readonly stopTol: number;
+  constructor(readonly tol: number, n: number) {
+    this.stopTol = Math.min(tol, Math.max(10 * n * 2 ** -52, 1e-14));
+  }
+  /** 1: stop with success, -1: stop with failure, 0: go on. */
+  see(it: number, X: Float64Array, res: number, last: boolean): number {
+    const prev = this.best;
+    if (res < this.best) {
+      this.best = res;
+      this.bestIt = it;
+      this.X = X.slice();
+    }
+    const stop = res < this.stopTol || last || (it > 10 && res > 0.999 * prev) || res > 10 * prev || !Number.isFinite(res);
+    if (!stop) return 0;
+    return this.best < this.tol ? 1 : -1;
+  }
+  result(r: number): SqrtmOut {
+    return r > 0 ? { status: OK, X: this.X, iterations: this.bestIt } : { status: E_NO_CONVERGENCE, iterations: this.bestIt };
+  }
+}
+
+/** Coupled Newton-Schulz on A / ||A||_F (the same steps and stopping rule as native/core/linalg.cc). */
+function sqrtmNewtonSchulzRef(a: Float64Array, n: number, inverse: boolean, tol: number, maxIt: number): SqrtmOut {
+  const c = frobenius(a);
+  if (c === 0) return inverse ? { status: E_NOT_SPD, iterations: 0 } : { status: OK, X: new Float64Array(n * n), iterations: 0 };
+  let Y: Float64Array = a.map((x) => x / c);
+  let Z: Float64Array = identity(n);
+  const sc = Math.sqrt(c);
+  const tr = new Tracker(tol, n);
+  let bestProxy = Infinity;
+  for (let it = 1; it <= maxIt; it++) {
+    const T = matmul(Z, Y, n, n, n);
+    for (let i = 0; i < n * n; i++) T[i] *= -0.5;
+    for (let i = 0; i < n; i++) T[i * n + i] += 0.5;
+    const proxy = 2 * frobenius(T);
+    for (let i = 0; i < n; i++) T[i * n + i] += 1;
+    if (!Number.isFinite(proxy) || proxy > 1e6) break;
+    const Yn = matmul(Y, T, n, n, n);
+    Z = matmul(T, Z, n, n, n);
+    Y = Yn;
+    if (proxy < 1e-2) {
+      const X = inverse ? Z.map((z) => z / sc) : Y.map((y) => y * sc);
+      const r = tr.see(it, X, sqrtmResidual(X, a, n, inverse), it === maxIt);
+      if (r !== 0) return tr.result(r);
+    } else if (it > 10 && proxy > 0.999 * bestProxy) {
+      break;
+    }
+    bestProxy = Math.min(bestProxy, proxy);
+  }
+  return { status: E_NO_CONVERGENCE, iterations: maxIt };
+}
+
+/** Denman-Beavers: Y0 = A, Z0 = I, Y <- (Y + Z^-1) / 2, Z <- (Z + Y^-1) / 2. */
+function sqrtmDenmanBeaversRef(a: Float64Array, n: number, inverse: boolean, tol: number, maxIt: number): SqrtmOut {
+  let Y: Float64Array = a.slice();
+  let Z: Float64Array = identity(n);
+  const inv = (M: Float64Array) => {
+    const lu = M.slice();
+    const piv = luFactor(lu, n);
+    return piv ? luSolve(lu, piv, identity(n), n, n) : null;
+  };
+  const tr = new Tracker(tol, n);
+  for (let it = 1; it <= maxIt; it++) {
+    const Yi = inv(Y);
+    const Zi = inv(Z);
+    if (!Yi || !Zi) break;
+    Y = Y.map((y, i) => 0.5 * (y + Zi[i]));
+    Z = Z.map((z, i) => 0.5 * (z + Yi[i]));
+    const X = inverse ? Z : Y;
+    const r = tr.see(it, X, sqrtmResidual(X, a, n, inverse), it === maxIt);
+    if (r !== 0) return tr.result(r);
+  }
+  return { status: E_NO_CONVERGENCE, iterations: maxIt };
+}
+
+/** The sqrtm kernel (Kernels.sqrtm). */
+export function sqrtmKernel(count: number, n: number, a: FloatArray, x: FloatArray, params: Float64Array, info: Float64Array): void {
+  const [method, inv, tol, maxIt] = params;
+  const inverse = inv !== 0;
+  for (let c = 0; c < count; c++) {
+    const ac = Float64Array.from(a.subarray(c * n * n, (c + 1) * n * n));
+    let r: SqrtmOut;
+    if (!ac.every(Number.isFinite)) r = { status: E_RANGE, iterations: 0 };
+    else if (method === 0) r = sqrtmEighRef(symmetricFromLower(ac, n), n, inverse);
+    else if (method === 1) r = sqrtmNewtonSchulzRef(ac, n, inverse, tol, maxIt);
+    else r = sqrtmDenmanBeaversRef(ac, n, inverse, tol, maxIt);
+    info[3 * c] = r.status;
+    info[3 * c + 1] = r.iterations;
+    info[3 * c + 2] = 0;
+    if (r.X) {
+      x.set(r.X, c * n * n);
+      info[3 * c + 2] = sqrtmResidual(r.X, method === 0 ? symmetricFromLower(ac, n) : ac, n, inverse);
+    }
+  }
+}
+
+/** The solve kernel (Kernels.solve). */
+export function solveKernel(n: number, m: number, a: Float64Array, b: Float64Array, x: Float64Array, info: Float64Array): void {
+  const lu = a.slice();
+  const piv = luFactor(lu, n);
+  info[0] = piv ? 0 : 1;
+  if (piv) x.set(luSolve(lu, piv, b.slice(), n, m));
+}
+
+/** The featureStats kernel (Kernels.featureStats): two passes, mean first, in float64. */
+export function featureStatsKernel(m: number, n: number, x: FloatArray, mean: Float64Array, comoment: Float64Array): void {
+  mean.fill(0);
+  comoment.fill(0);
+  if (m === 0) return;
+  for (let r = 0; r < m; r++) for (let j = 0; j < n; j++) mean[j] += x[r * n + j];
+  for (let j = 0; j < n; j++) {
+    if (!Number.isFinite(mean[j])) throw kernelError('E_RANGE', `the features have non-finite entries (column ${j})`);
+    mean[j] /= m;
+  }
+  const d = new Float64Array(n);
+  for (let r = 0; r < m; r++) {
+    for (let j = 0; j < n; j++) d[j] = x[r * n + j] - mean[j];
+    for (let i = 0; i < n; i++) {
+      const di = d[i];
+      if (di === 0) continue;
+      for (let j = 0; j <= i; j++) comoment[i * n + j] += di * d[j];
+    }
+  }
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) comoment[j * n + i] = comoment[i * n + j];
+}
+
+/** The gemm kernel (Kernels.gemm): c = alpha op(a) op(b) + beta c, row-major with leading dimensions. */
+export function gemmKernel(m: number, n: number, k: number, a: Float64Array, lda: number, transA: boolean, b: Float64Array, ldb: number, transB: boolean, c: Float64Array, ldc: number, alpha: number, beta: number): void {
+  const row = new Float64Array(n);
+  for (let i = 0; i < m; i++) {
+    row.fill(0);
+    for (let p = 0; p < k; p++) {
+      const aip = transA ? a[p * lda + i] : a[i * lda + p];
+      if (aip === 0) continue;
+      if (transB) for (let j = 0; j < n; j++) row[j] += aip * b[j * ldb + p];
+      else for (let j = 0; j < n; j++) row[j] += aip * b[p * ldb + j];
+    }
+    for (let j = 0; j < n; j++) c[i * ldc + j] = beta === 0 ? alpha * row[j] : beta * c[i * ldc + j] + alpha * row[j];
+  }
 }

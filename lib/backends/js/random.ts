@@ -4,7 +4,7 @@
 import type { FloatArray } from '../../tensor.js';
 import type { Kernels, Rng } from '../types.js';
 import { attentionBackwardReference, attentionReference } from './attention.js';
-import { w2TraceReference } from './linalg.js';
+import { choleskyKernel, eighKernel, featureStatsKernel, gemmKernel, solveKernel, sqrtmKernel, w2TraceReference } from './linalg.js';
 import { boxMuller, philox4x32_10, philoxBlock, streamWords, wordsToUniformF64 } from './philox.js';
 
 /** floor(w * m / 2^32) exactly, for w < 2^32 and m < 2^31. */
@@ -20,6 +20,12 @@ export const jsKernels: Kernels = {
   attention: attentionReference,
   attentionBackward: attentionBackwardReference,
   w2Trace: w2TraceReference,
+  cholesky: choleskyKernel,
+  eigh: eighKernel,
+  sqrtm: sqrtmKernel,
+  solve: solveKernel,
+  featureStats: featureStatsKernel,
+  gemm: gemmKernel,
 
   philox(counter, key, out) {
     philox4x32_10(counter, key, out);
