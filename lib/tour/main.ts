@@ -2,6 +2,7 @@
 // with the library's own kernels. Each section prints the claim, the number computed, and PASS or
 // FAIL; the process exits non-zero if any claim fails.
 import { createHash } from 'node:crypto';
+import { matmul } from '../backends/js/linalg.js';
 import {
   attention,
   backends,
@@ -15,6 +16,7 @@ import {
   mlmMask,
   normal,
   sqrtm,
+  GaussianStats,
   tensor,
   uniform,
   type BackendName,
@@ -213,6 +215,18 @@ console.log(`default backend: ${getBackend()}`);
   const fidShift = frechetDistance(a, b);
   const fidSame = frechetDistance(a, normal([2000, dim], { seed: 4, dtype: 'float64' })); // the finite-sample bias
   const fidFew = frechetDistance(c, a);
+  // The W2 route (Cholesky + eigenvalues of L^T S2 L) against explicit square roots, n = 200.
+  const nn = 200;
+  const cov = (seed: number) => new GaussianStats(nn).update(normal([2 * nn, nn], { seed, dtype: 'float64' })).covariance;
+  const C1 = cov(11), C2 = cov(12);
+  const R = sqrtm(C1).sqrt.data;
+  const inner = sqrtm(tensor(matmul(matmul(R, C2.data, nn, nn, nn), R, nn, nn, nn), [nn, nn]), { method: 'newtonSchulz' }).sqrt.data;
+  let explicit = 0;
+  for (let i = 0; i < nn; i++) explicit += C1.data[i * nn + i] + C2.data[i * nn + i] - 2 * inner[i * nn + i];
+  const zero = tensor(new Float64Array(nn), [nn]);
+  const viaRoute = gaussian.w2(zero, C1, zero, C2);
+  const perBackend = available.filter((be) => be !== 'cuda').map((be) => ({ be, ms: timeMs(() => gaussian.w2(zero, C1, zero, C2, { backend: be })), w: gaussian.w2(zero, C1, zero, C2, { backend: be }) }));
+  const spread = Math.max(...perBackend.map((p) => Math.abs(p.w - viaRoute) / viaRoute));
   section('Gaussian distances and the Frechet distance (float64)', [
     { claim: 'N([0,0],[[2,.5],[.5,1]]) vs N([1,2],[[1,-.3],[-.3,3]]): KL', computed: kl.toFixed(6), pass: kl > 0 },
     { claim: 'the same pair: Bhattacharyya, Hellinger^2 = 1 - exp(-B)', computed: `${bh.toFixed(6)}, ${he.toFixed(6)}`, pass: Math.abs(he - (1 - Math.exp(-bh))) < 1e-15 },
@@ -224,6 +238,16 @@ console.log(`default backend: ${getBackend()}`);
       pass: Math.abs(fidShift - fidSame - dim * 0.01) < 0.2,
     },
     { claim: `FID with 40 samples in ${dim} dims (singular covariance): finite, >= 0`, computed: fidFew.toFixed(4), pass: Number.isFinite(fidFew) && fidFew >= 0 },
+    {
+      claim: `W2^2 by Cholesky + eigenvalues = through explicit square roots (n = ${nn}, to 1e-10)`,
+      computed: `${viaRoute.toFixed(10)} vs ${explicit.toFixed(10)}`,
+      pass: Math.abs(viaRoute - explicit) / explicit < 1e-10,
+    },
+    {
+      claim: `the same W2 on every backend (to 1e-12), ms per call`,
+      computed: perBackend.map((p) => `${p.be} ${p.ms.toFixed(1)}`).join(', ') + `; max rel. difference ${spread.toExponential(1)}`,
+      pass: spread < 1e-12,
+    },
   ]);
 }
 
