@@ -1,4 +1,5 @@
-// Symmetric eigenvalues (syevals_f64) and eigenvectors (syevd_f64), linalg.h:
+// Symmetric eigenvalues (syevals_f64) and eigenvectors (syevd_f64), linalg.h.
+// syevd_f64:
 //   1. Householder tridiagonalisation A = Q T Q^T, blocked as LAPACK dsytrd/dlatrd (panels of
 //      TRD_NB columns, trailing rank-2 TRD_NB updates on gemm_f64_lower), the last TRD_NX columns
 //      by a fused unblocked pass;
@@ -6,10 +7,20 @@
 //      applied to W (the eigenvectors of T, stored transposed in column panels, so a rotation
 //      touches contiguous memory), vectorised and threaded across panels;
 //   3. V = Q W by compact-WY blocks (I - Y T Y^T) of BT_NB reflectors on gemm_f64.
+// syevals_f64 (no vectors): below SB_MIN_N the same steps 1 and 2 (so its values equal syevd's
+// bit for bit there); from SB_MIN_N on a two-stage reduction, as LAPACK 3.7+ dsytrd_2stage /
+// PLASMA / MAGMA: dense -> band of half-bandwidth SB_B (panel QR in compact WY, two-sided
+// trailing updates all on the GEMM), band -> tridiagonal by Householder bulge chasing (small
+// blocks kept in L1, two threads pipelined over the sweeps), then the QL of step 2 (with an
+// inline hypot). The one-stage reduction spends most of its time in one memory-bound symmetric
+// matrix-vector product per column; the two-stage one moves that work to the GEMM, so it is
+// about twice as fast at n = 1024..2048; it is not used for the vectors, whose back-transformation
+// through the band stage would cost more than it saves. Its values differ from syevd's by
+// rounding (a few u sqrt(n) max|lambda|).
 // Our own code, not LAPACK: the CPU addon and the wasm module share it with no BLAS/LAPACK
 // dependency. Determinism: parallel_for chunks depend only on the sizes, and per-chunk partial
 // sums are added in chunk order, so the thread count never changes a bit (gemm.cc promises the
-// same). syevals_f64 and syevd_f64 run the same reduction and QL, so their values agree bitwise.
+// same); the bulge chasing's tasks run the same arithmetic whichever thread takes them.
 #include "linalg.h"
 
 #include <math.h>
@@ -510,10 +521,20 @@ void rot_flush(RotBatch* b) {
   b->nsweeps = 0;
 }
 
+// sqrt(a^2 + b^2) without libm's hypot (a tenth of tql's time) where neither square can overflow
+// or lose the larger value to underflow; hypot elsewhere. Within an ulp or so of hypot.
+inline double fast_hypot(double a, double b) {
+  const double x = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
+  if (x < 1e150 && x > 1e-150) return sqrt(a * a + b * b);
+  return hypot(a, b);
+}
+
 // Implicit QL on the tridiagonal (d diagonal, e[i] couples d[i] and d[i+1], e[n-1] = 0), EISPACK
 // tql2; the rotations go to rb when it is not null (the vectors), and d is left unsorted. Returns
-// false when it does not converge.
-bool tql(double* d, double* e, int64_t n, RotBatch* rb) {
+// false when it does not converge. kFast (the two-stage eigenvalues) takes fast_hypot for hypot;
+// syevd_f64 and the one-stage syevals_f64 keep hypot.
+template <bool kFast>
+bool tql_impl(double* d, double* e, int64_t n, RotBatch* rb) {
   double f = 0, tst1 = 0;
   const double eps = 2.220446049250313e-16;
   for (int64_t l = 0; l < n; ++l) {
@@ -530,7 +551,7 @@ bool tql(double* d, double* e, int64_t n, RotBatch* rb) {
         if (++iter > 60) return false;
         double g = d[l];
         double p = (d[l + 1] - g) / (2 * e[l]);
-        double r = hypot(p, 1.0);
+        double r = kFast ? fast_hypot(p, 1.0) : hypot(p, 1.0);
         if (p < 0) r = -r;
         d[l] = e[l] / (p + r);
         d[l + 1] = e[l] * (p + r);
@@ -558,7 +579,7 @@ bool tql(double* d, double* e, int64_t n, RotBatch* rb) {
           s2 = s;
           g = c * e[i];
           h = c * p;
-          r = hypot(p, e[i]);
+          r = kFast ? fast_hypot(p, e[i]) : hypot(p, e[i]);
           e[i + 1] = s * r;
           s = e[i] / r;
           c = p / r;
@@ -581,6 +602,7 @@ bool tql(double* d, double* e, int64_t n, RotBatch* rb) {
   if (rb != nullptr) rot_flush(rb);
   return true;
 }
+bool tql(double* d, double* e, int64_t n, RotBatch* rb) { return tql_impl<false>(d, e, n, rb); }
 
 // Insertion sort of d ascending (n log n would do; n is at most a few thousand and this is
 // O(n^2) worst case only on adversarial orders, far below the O(n^3) reduction).
@@ -606,6 +628,427 @@ void sort_perm(const double* d, int64_t n, int64_t* perm) {
     }
     perm[j + 1] = i;
   }
+}
+
+// ---- two-stage reduction for the eigenvalues only -----------------------------------------------
+
+// Stage 1 (dense -> band of half-bandwidth SB_B, as LAPACK dsytrd_sy2sb, lower): for each panel
+// of SB_B columns [k, k + SB_B), a Householder QR of the block below the band (rows [k + SB_B, n),
+// m of them), kept as compact WY Q = I - V T V^T; R goes into the band and the trailing block
+// A22 (rows and columns [k + SB_B, n)) becomes Q^T A22 Q = A22 - V W^T - W V^T with
+// X = A22 V T, W = X - 1/2 V (T^T V^T X). Only A22's lower triangle is kept: A22 V by row blocks
+// of two gemm_f64 calls each (symm_blocks; measured faster than mirroring the triangle for one
+// GEMM, which costs a strided pass over A22 per panel), the rank-2 SB_B update on gemm_f64_lower.
+// All the O(n^3) work (4/3 n^3 flops, as one-stage) is on the GEMM; the panel QR (O(n^2 SB_B) in
+// all) is serial, on columns stored contiguously. SB_B = 32 measured best at n = 2048 (16: the
+// GEMMs slow down; 48, 64: the bulge chasing, O(n^2 SB_B), grows more than the GEMMs gain).
+// Stage 2 (band -> tridiagonal, as LAPACK dsytrd_sb2st / dsb2st_kernels, Haidar et al.): sweep i
+// annihilates column i below the subdiagonal with one reflector of length <= SB_B, applies it on
+// both sides of the diagonal block it spans, then chases the bulge: the reflector, applied from
+// the right to the block of SB_B rows below, fills it; a new reflector annihilates that block's
+// first column (applied from the left to its other columns, then on both sides of the next
+// diagonal block), and so on down the band. The rest of each bulge is left for the next sweeps.
+// O(n^2 SB_B) flops on blocks that stay in L1, in two pipelined tasks per sweep (band_chunk).
+// Then tql on the tridiagonal.
+constexpr int64_t SB_B = 32;          // half-bandwidth of the intermediate band
+constexpr int64_t SB_MIN_N = 128;     // syevals_f64 takes the two-stage route from this n on (measured:
+                                      // it is no slower from n ~ 96, 1.4x faster at 192, 2x at 1024)
+
+// sum_i a[i] b[i] in four lanes (a fixed order for a given n), then the tail.
+__attribute__((always_inline)) inline double dot4(const double* __restrict a, const double* __restrict b, int64_t n) {
+  v4d s = {0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v4d x, y;
+    KX_LOAD4(x, a + i);
+    KX_LOAD4(y, b + i);
+    s += x * y;
+  }
+  double t = (s[0] + s[1]) + (s[2] + s[3]);
+  for (; i < n; ++i) t += a[i] * b[i];
+  return t;
+}
+
+// The Householder reflector of x (length len, in v on entry): on return v holds the vector and
+// *tau its factor (H = I - tau v v^T, H x = beta e_0), and beta is returned. len <= 1 or x = 0:
+// tau = 0 (H = I).
+__attribute__((always_inline)) inline double house(double* __restrict v, int64_t len, double* tau) {
+  *tau = 0;
+  if (len <= 0) return 0;
+  if (len == 1) {
+    return v[0];
+  }
+  double scale = 0;
+  for (int64_t i = 0; i < len; ++i) scale = fabs(v[i]) > scale ? fabs(v[i]) : scale;
+  if (scale == 0) return 0;
+  const double inv = 1 / scale;
+  for (int64_t i = 0; i < len; ++i) v[i] *= inv;
+  const double sigma = sqrt(dot4(v, v, len));
+  const double x0 = v[0];
+  const double alpha = x0 > 0 ? -sigma : sigma;
+  v[0] = x0 - alpha;  // no cancellation: x0 and -alpha have the same sign
+  *tau = 1 / (sigma * (sigma + fabs(x0)));
+  return alpha * scale;
+}
+
+// Panel QR of stage 1: P is the m x b block, column-major (column j at P + j m). Writes the
+// vectors to V (m x b, row stride ldv, zero above the diagonal; V's other entries are already
+// zero), tau[j], and R's upper triangle to P (R[i][j] at P[j m + i], i <= j).
+__attribute__((always_inline)) inline void panel_qr(double* __restrict P, int64_t m, int64_t b, double* __restrict V,
+                                                    int64_t ldv, double* __restrict tau, double* __restrict v) {
+  for (int64_t j = 0; j < b; ++j) {
+    const int64_t len = m - j;
+    if (len <= 0) {
+      tau[j] = 0;
+      continue;
+    }
+    double* pj = P + j * m + j;
+    for (int64_t i = 0; i < len; ++i) v[i] = pj[i];
+    double t;
+    pj[0] = house(v, len, &t);
+    tau[j] = t;
+    if (t == 0) continue;  // H = I (V's column j stays zero)
+    for (int64_t i = 0; i < len; ++i) V[(j + i) * ldv + j] = v[i];
+    for (int64_t c = j + 1; c < b; ++c) {
+      double* pc = P + c * m + j;
+      const double s = t * dot4(v, pc, len);
+      for (int64_t i = 0; i < len; ++i) pc[i] -= s * v[i];
+    }
+  }
+}
+
+// D (L x L, lower triangle at row stride ld) = H D H, H = I - tau v v^T (LAPACK dlarfy): w = tau D v,
+// w -= (tau/2)(w.v) v, D -= v w^T + w v^T. w is scratch (L).
+__attribute__((always_inline)) inline void sym_two_sided(double* __restrict D, int64_t ld, int64_t L,
+                                                         const double* __restrict v, double tau,
+                                                         double* __restrict w) {
+  for (int64_t r = 0; r < L; ++r) w[r] = 0;
+  for (int64_t r = 0; r < L; ++r) {
+    const double* __restrict d = D + r * ld;
+    const double vr = v[r];
+    w[r] += dot4(d, v, r) + d[r] * vr;
+    for (int64_t c = 0; c < r; ++c) w[c] += d[c] * vr;
+  }
+  for (int64_t r = 0; r < L; ++r) w[r] *= tau;
+  const double K = -0.5 * tau * dot4(w, v, L);
+  for (int64_t r = 0; r < L; ++r) w[r] += K * v[r];
+  for (int64_t r = 0; r < L; ++r) {
+    double* __restrict d = D + r * ld;
+    const double vr = v[r], wr = w[r];
+    for (int64_t c = 0; c <= r; ++c) d[c] -= vr * w[c] + wr * v[c];
+  }
+}
+
+// Stage 2 on the band S (entry (r, c), r - c <= 2 SB_B, at S[r ld + c]: row stride ld = 2 SB_B,
+// so the band with its bulges is a dense matrix whose upper triangle and far lower part alias
+// and are never touched). Sweep i = steps s = 0, 1, ...; step s touches rows and columns
+// [i + 1 + (s - 1) SB_B, i + 1 + (s + 1) SB_B) only, so step s of sweep i conflicts with sweep
+// i - 1 up to its step s + 2 and with no later step (nor with sweeps before i - 1 once that one
+// has passed it). Each sweep is cut in two tasks (its first half of steps, then the rest: the
+// top and bottom of the active band), run by the two chunks of one parallel_for. Serial order:
+// (0, top), (0, bottom), (1, top), ...; a task is claimed once (a flag per task); a chunk takes
+// the earliest unclaimed task in that order, except that while both chunks are active chunk 0
+// takes the earliest unclaimed top and chunk 1 the earliest unclaimed bottom (so each thread keeps
+// to its own rows: the bulge data stays in its cache). Step s of sweep i first waits until sweep
+// i - 1 has done steps 0..s+2 (prog[i - 1] counts them; done sweeps store a huge value), and a
+// bottom task waits for its top (which leaves it the reflector in hand). Every step does the same
+// arithmetic on the same data whoever runs it, so the bits do not depend on the threads; with
+// one thread (chunks run one after the other) the first chunk runs the tasks in serial order and
+// never waits. Deadlock-free: a task waits only on tasks earlier in serial order; each is claimed
+// (so running) or, if a chunk skipped it, the other chunk is active and takes it next.
+struct BandJob {
+  double* S;
+  int64_t n, ld;
+  int32_t* claim;   // per task (2 per sweep): 0 unclaimed, 1 claimed
+  int64_t* active;  // chunks inside the loop
+  int64_t* prog;    // per sweep: steps done
+  double* handoff;  // per sweep: SB_B + 4 (the reflector, tau, st, ed) between its two tasks
+  double* work;     // 4 SB_B per chunk
+};
+constexpr int64_t BAND_DONE = int64_t(1) << 62;
+
+inline void spin_pause() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+__attribute__((always_inline)) inline void band_chunk(const BandJob& job, int64_t chunk) {
+  constexpr int64_t B = SB_B;
+  double* __restrict S = job.S;
+  const int64_t n = job.n, ld = job.ld;
+  double* v0 = job.work + chunk * 4 * B;
+  double* __restrict w = v0 + 2 * B;
+  double* __restrict x = v0 + 3 * B;
+  const int64_t nsw = n - 2;  // sweeps
+  int64_t pos[2] = {0, 0};    // per part: no unclaimed task before this sweep
+  __atomic_fetch_add(job.active, 1, __ATOMIC_SEQ_CST);
+  for (;;) {
+    for (int p = 0; p < 2; ++p)
+      while (pos[p] < nsw && __atomic_load_n(job.claim + 2 * pos[p] + p, __ATOMIC_ACQUIRE) != 0) ++pos[p];
+    if (pos[0] >= nsw && pos[1] >= nsw) break;
+    int64_t part;
+    if (pos[0] >= nsw) part = 1;
+    else if (pos[1] >= nsw) part = 0;
+    else if (__atomic_load_n(job.active, __ATOMIC_SEQ_CST) >= 2) part = chunk & 1;
+    else part = 2 * pos[0] < 2 * pos[1] + 1 ? 0 : 1;
+    const int64_t i = pos[part];
+    int32_t expect = 0;
+    if (!__atomic_compare_exchange_n(job.claim + 2 * i + part, &expect, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      continue;
+    const int64_t* before = i > 0 ? job.prog + i - 1 : nullptr;
+    int64_t* mine = job.prog + i;
+    double* ho = job.handoff + i * (B + 4);
+    // Steps of sweep i: s = 0 .. ns - 1 (step s >= 1 starts at row i + 1 + s B <= n - 1).
+    const int64_t ns = 1 + (n - 2 - i) / B;
+    const int64_t mid = ns / 2 > 1 ? ns / 2 : 1;
+    double* v = v0;       // the current reflector
+    double* vn = v0 + B;  // the next one
+    double tau;
+    int64_t st, ed, L, s;
+    if (part == 0) {
+      // Step 0: column i, rows [st, ed].
+      if (before != nullptr)
+        while (__atomic_load_n(before, __ATOMIC_ACQUIRE) < 3) spin_pause();
+      st = i + 1, ed = i + B < n - 1 ? i + B : n - 1;
+      L = ed - st + 1;
+      for (int64_t r = 0; r < L; ++r) v[r] = S[(st + r) * ld + i];
+      S[st * ld + i] = house(v, L, &tau);
+      for (int64_t r = 1; r < L; ++r) S[(st + r) * ld + i] = 0;
+      if (tau != 0) sym_two_sided(S + st * ld + st, ld, L, v, tau, w);
+      s = 1;
+    } else {
+      if (mid >= ns) continue;  // nothing left: the top task marks the sweep done
+      while (__atomic_load_n(mine, __ATOMIC_ACQUIRE) < mid) spin_pause();
+      for (int64_t r = 0; r < B; ++r) v[r] = ho[r];
+      tau = ho[B], st = int64_t(ho[B + 1]), ed = int64_t(ho[B + 2]);
+      L = ed - st + 1;
+      s = mid;
+    }
+    const int64_t s_end = part == 0 ? mid : ns;
+    for (; s < s_end; ++s) {
+      if (part == 0) __atomic_store_n(mine, s, __ATOMIC_RELEASE);
+      const int64_t j1 = ed + 1, j2 = ed + B < n - 1 ? ed + B : n - 1;
+      const int64_t LM = j2 - j1 + 1;
+      if (before != nullptr)
+        while (__atomic_load_n(before, __ATOMIC_ACQUIRE) < s + 3) spin_pause();
+      double* E = S + j1 * ld + st;  // LM x L
+      if (tau != 0) {
+        for (int64_t p = 0; p < LM; ++p) {
+          double* __restrict er = E + p * ld;
+          const double sc = tau * dot4(er, v, L);
+          for (int64_t q = 0; q < L; ++q) er[q] -= sc * v[q];
+        }
+      }
+      // The new reflector from E's first column; applied from the left to E's other columns.
+      for (int64_t p = 0; p < LM; ++p) vn[p] = E[p * ld];
+      double tn;
+      E[0] = house(vn, LM, &tn);
+      for (int64_t p = 1; p < LM; ++p) E[p * ld] = 0;
+      if (tn != 0) {
+        const int64_t Lq = L - 1;
+        for (int64_t q = 0; q < Lq; ++q) x[q] = 0;
+        for (int64_t p = 0; p < LM; ++p) {
+          const double* __restrict er = E + p * ld + 1;
+          const double vp = vn[p];
+          for (int64_t q = 0; q < Lq; ++q) x[q] += vp * er[q];
+        }
+        for (int64_t p = 0; p < LM; ++p) {
+          double* __restrict er = E + p * ld + 1;
+          const double sc = tn * vn[p];
+          for (int64_t q = 0; q < Lq; ++q) er[q] -= sc * x[q];
+        }
+        sym_two_sided(S + j1 * ld + j1, ld, LM, vn, tn, w);
+      }
+      double* t = v;
+      v = vn, vn = t;
+      tau = tn, st = j1, ed = j2, L = LM;
+      if (part == 1) __atomic_store_n(mine, s + 1, __ATOMIC_RELEASE);
+    }
+    if (part == 0) {
+      for (int64_t r = 0; r < L; ++r) ho[r] = v[r];
+      ho[B] = tau, ho[B + 1] = double(st), ho[B + 2] = double(ed);
+      __atomic_store_n(mine, mid < ns ? mid : BAND_DONE, __ATOMIC_RELEASE);
+    } else {
+      __atomic_store_n(mine, BAND_DONE, __ATOMIC_RELEASE);
+    }
+  }
+  __atomic_fetch_sub(job.active, 1, __ATOMIC_SEQ_CST);
+}
+
+void band_chunk_portable(void* ctx, int64_t begin, int64_t end) {
+  for (int64_t c = begin; c < end; ++c) band_chunk(*static_cast<BandJob*>(ctx), c);
+}
+#if defined(KX_EIGH_AVX2)
+__attribute__((target("avx2,fma"))) void band_chunk_avx2(void* ctx, int64_t begin, int64_t end) {
+  for (int64_t c = begin; c < end; ++c) band_chunk(*static_cast<BandJob*>(ctx), c);
+}
+#endif
+RangeFn pick_band() {
+#if defined(KX_EIGH_AVX2)
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return band_chunk_avx2;
+#endif
+  return band_chunk_portable;
+}
+constexpr int64_t BAND_CHUNKS = 2;  // chunks of the band stage's parallel_for (threads beyond: idle)
+
+void panel_qr_portable(double* P, int64_t m, int64_t b, double* V, int64_t ldv, double* tau, double* v) {
+  panel_qr(P, m, b, V, ldv, tau, v);
+}
+#if defined(KX_EIGH_AVX2)
+__attribute__((target("avx2,fma"))) void panel_qr_avx2(double* P, int64_t m, int64_t b, double* V, int64_t ldv,
+                                                       double* tau, double* v) {
+  panel_qr(P, m, b, V, ldv, tau, v);
+}
+#endif
+static bool use_avx2() {
+#if defined(KX_EIGH_AVX2)
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+// Y = A22 V for the symmetric A22 (m x m at row stride ld, lower triangle stored; the upper one
+// holds anything) and V (m x SB_B at row stride 2 SB_B), by row blocks of SYMM_BS: block I gets
+// A22[I, 0:i1] V[0:i1] (its diagonal block first made symmetric in place) plus
+// A22[i1:m, I]^T V[i1:m], two serial gemm_f64 calls per block, blocks spread by parallel_for.
+// Each block of Y is computed by one chunk in a fixed order: the same bits for any thread count.
+constexpr int64_t SYMM_BS = 64;
+struct SymmJob {
+  double* A;
+  int64_t ld, m;
+  const double* V;
+  double* Y;
+  Status* st;  // one per block
+};
+void symm_blocks(void* ctx, int64_t begin, int64_t end) {
+  const SymmJob& j = *static_cast<SymmJob*>(ctx);
+  constexpr int64_t B = SB_B, B2 = 2 * SB_B;
+  for (int64_t i0 = begin; i0 < end; i0 += SYMM_BS) {
+    const int64_t i1 = i0 + SYMM_BS < end ? i0 + SYMM_BS : end, h = i1 - i0;
+    for (int64_t r = i0; r < i1; ++r)
+      for (int64_t c = r + 1; c < i1; ++c) j.A[r * j.ld + c] = j.A[c * j.ld + r];
+    Status s = gemm_f64(nullptr, h, B, i1, j.A + i0 * j.ld, j.ld, false, j.V, B2, false, j.Y + i0 * B, B, 1.0, 0.0);
+    if (s == OK && i1 < j.m)
+      s = gemm_f64(nullptr, h, B, j.m - i1, j.A + i1 * j.ld + i0, j.ld, true, j.V + i1 * B2, B2, false, j.Y + i0 * B,
+                   B, 1.0, 1.0);
+    j.st[i0 / SYMM_BS] = s;
+  }
+}
+
+// Eigenvalues of the lower triangle of a (n x n, n > SB_B + 1) by the two-stage reduction, then
+// tql: unsorted in d.
+Status syevals_two_stage(const Exec* ex, int64_t n, const double* a, double* d) {
+  constexpr int64_t B = SB_B, B2 = 2 * SB_B;
+  const int64_t lds = B2;
+  double* A = static_cast<double*>(alloc(sizeof(double) * n * n));
+  const int64_t nblk = (n + SYMM_BS - 1) / SYMM_BS;
+  double* buf = static_cast<double*>(alloc(sizeof(double) * (8 * B * n + 5 * B * B + n) + sizeof(Status) * nblk));
+  if (A == nullptr || buf == nullptr) {
+    release(A);
+    release(buf);
+    return E_OOM;
+  }
+  double* P = buf;              // the panel, column-major (m x B)
+  double* VW = P + B * n;       // m x 2B: V, then W
+  double* WV = VW + B2 * n;     // m x 2B: W, then V
+  double* Y = WV + B2 * n;      // m x B: A22 V
+  double* X = Y + B * n;        // m x B: A22 V T, then W
+  double* T = X + B * n;        // B x B
+  double* Sm = T + B * B;       // B x B: V^T V
+  double* M = Sm + B * B;       // B x B: V^T X
+  double* Z = M + B * B;        // B x B: T^T V^T X
+  double* tau = Z + B * B;      // B
+  double* vt = tau + B;         // n: reflector scratch
+  Status* bst = reinterpret_cast<Status*>(vt + n);  // per-block status of the symmetric product
+  const bool avx2 = use_avx2();
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) A[i * n + j] = j <= i ? a[i * n + j] : 0.0;
+  Status st = OK;
+  int64_t k = 0;
+  for (; n - k - B >= 2 && st == OK; k += B) {
+    const int64_t m = n - k - B;
+    const int64_t r0 = k + B;  // first row below the band
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < B; ++j) P[j * m + i] = A[(r0 + i) * n + k + j];
+    for (int64_t i = 0; i < m * B2; ++i) VW[i] = 0;
+#if defined(KX_EIGH_AVX2)
+    if (avx2) panel_qr_avx2(P, m, B, VW, B2, tau, vt);
+    else
+#endif
+      panel_qr_portable(P, m, B, VW, B2, tau, vt);
+    for (int64_t j = 0; j < B; ++j)
+      for (int64_t i = 0; i <= j && i < m; ++i) A[(r0 + i) * n + k + j] = P[j * m + i];
+    // T (forward, columnwise): T[c][c] = tau_c, T[0:c, c] = -tau_c T[0:c, 0:c] (V^T v_c)[0:c].
+    st = gemm_f64(ex, B, B, m, VW, B2, true, VW, B2, false, Sm, B, 1.0, 0.0);
+    if (st != OK) break;
+    for (int64_t c = 0; c < B; ++c) {
+      const double tc = tau[c];
+      for (int64_t i = 0; i < c; ++i) {
+        double s = 0;
+        for (int64_t j = i; j < c; ++j) s += T[i * B + j] * Sm[j * B + c];
+        T[i * B + c] = -tc * s;
+      }
+      T[c * B + c] = tc;
+      for (int64_t i = c + 1; i < B; ++i) T[i * B + c] = 0;
+    }
+    double* A22 = A + r0 * n + r0;
+    {
+      SymmJob sj{A22, n, m, VW, Y, bst};
+      parallel_for(ex, m, SYMM_BS, symm_blocks, &sj);
+      for (int64_t b = 0; b * SYMM_BS < m; ++b)
+        if (bst[b] != OK) st = bst[b];
+    }
+    if (st == OK) st = gemm_f64(ex, m, B, B, Y, B, false, T, B, false, X, B, 1.0, 0.0);
+    if (st == OK) st = gemm_f64(ex, B, B, m, VW, B2, true, X, B, false, M, B, 1.0, 0.0);
+    if (st == OK) st = gemm_f64(nullptr, B, B, B, T, B, true, M, B, false, Z, B, 1.0, 0.0);
+    if (st == OK) st = gemm_f64(ex, m, B, B, VW, B2, false, Z, B, false, X, B, -0.5, 1.0);
+    if (st != OK) break;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < B; ++j) {
+        VW[i * B2 + B + j] = X[i * B + j];
+        WV[i * B2 + j] = X[i * B + j];
+        WV[i * B2 + B + j] = VW[i * B2 + j];
+      }
+    st = gemm_f64_lower(ex, m, B2, VW, B2, false, WV, B2, true, A22, n, -1.0, 1.0);
+    if (st != OK) break;
+  }
+  if (st != OK) {
+    release(A);
+    release(buf);
+    return st;
+  }
+  release(buf);
+  // The band (with room for the bulges) from A's lower triangle.
+  double* S = static_cast<double*>(
+      alloc(sizeof(double) * (n * lds + n + BAND_CHUNKS * 4 * B + n + n * (B + 4)) + sizeof(int64_t) * (n + 1) + sizeof(int32_t) * 2 * n));
+  if (S == nullptr) {
+    release(A);
+    return E_OOM;
+  }
+  double* work = S + n * lds + n;  // BAND_CHUNKS x 4 B (S's last entry is at (n - 1) lds + n - 1)
+  double* e = work + BAND_CHUNKS * 4 * B;  // n
+  double* handoff = e + n;  // n x (B + 4)
+  int64_t* prog = reinterpret_cast<int64_t*>(handoff + n * (B + 4));  // n, then the active count
+  int32_t* claim = reinterpret_cast<int32_t*>(prog + n + 1);            // 2 n
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t c = r - B2 + 1 > 0 ? r - B2 + 1 : 0; c <= r; ++c) S[r * lds + c] = r - c <= B ? A[r * n + c] : 0.0;
+  release(A);
+  for (int64_t i = 0; i <= n; ++i) prog[i] = 0;
+  for (int64_t i = 0; i < 2 * n; ++i) claim[i] = 0;
+  {
+    static const RangeFn band = pick_band();
+    BandJob bj{S, n, lds, claim, prog + n, prog, handoff, work};
+    parallel_for(ex, BAND_CHUNKS, 1, band, &bj);
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    d[j] = S[j * lds + j];
+    e[j] = j + 1 < n ? S[(j + 1) * lds + j] : 0;
+  }
+  if (!tql_impl<true>(d, e, n, nullptr)) st = E_INTERNAL;
+  release(S);
+  return st;
 }
 
 // ---- back-transformation ------------------------------------------------------------------------
@@ -659,6 +1102,11 @@ Status syevals_f64(const Exec* ex, int64_t n, const double* a, double* values) {
   if (n < 0) return E_SHAPE;
   if (n == 0) return OK;
   if (!lower_finite(n, a)) return E_RANGE;
+  if (n >= SB_MIN_N) {
+    const Status st = syevals_two_stage(ex, n, a, values);
+    if (st == OK) sort_values(values, n);
+    return st;
+  }
   double* A = static_cast<double*>(alloc(sizeof(double) * n * n));
   double* e = static_cast<double*>(alloc(sizeof(double) * n));
   if (A == nullptr || e == nullptr) {
