@@ -188,7 +188,25 @@ for (const backend of available()) {
       }
       const bad = normal([5, 3], { seed: s, dtype: 'float32' });
       bad.data[7] = NaN;
-      expect(code(() => new GaussianStats(3).update(bad, { backend }))).toBe('E_RANGE');
+      const kept = new GaussianStats(3).update(normal([4, 3], { seed: s, dtype: 'float32' }), { backend });
+      const before = JSON.stringify(kept);
+      expect(code(() => kept.update(bad, { backend }))).toBe('E_RANGE');
+      expect(JSON.stringify(kept), 'statistics unchanged after E_RANGE').toBe(before);
+    });
+
+    it('updateAsync calls in flight apply in order; reading meanwhile is E_ARG', async () => {
+      const s = freshSeed();
+      const chunks = [0, 1, 2].map((k) => normal([40 + k, 6], { seed: s + k, dtype: 'float64', mean: k }));
+      const seq = new GaussianStats(6);
+      for (const c of chunks) seq.update(c, { backend });
+      const par = new GaussianStats(6);
+      const ps = chunks.map((c) => par.updateAsync(c, { backend }));
+      expect(code(() => par.covariance)).toBe('E_ARG');
+      expect(code(() => par.update(chunks[0], { backend }))).toBe('E_ARG');
+      await Promise.all(ps);
+      expect(par.count).toBe(seq.count);
+      expect([...par.covariance.data], `seed=${s}`).toEqual([...seq.covariance.data]);
+      await expect(par.updateAsync(chunks[0], { backend: 'nope' as never })).rejects.toMatchObject({ code: 'E_BACKEND' });
     });
 
     it('Async forms equal the sync ones', async () => {

@@ -78,8 +78,12 @@ export interface Kernels {
   solve(n: number, m: number, a: Float64Array, b: Float64Array, x: Float64Array, info: Float64Array): void;
   /** c = alpha op(a) op(b) + beta c (row-major; op(a) m x k, op(b) k x n; beta 0 ignores c). */
   gemm(m: number, n: number, k: number, a: Float64Array, lda: number, transA: boolean, b: Float64Array, ldb: number, transB: boolean, c: Float64Array, ldc: number, alpha: number, beta: number): void;
-  /** mean[n] and comoment[n, n] = sum_r (x_r - mean)(x_r - mean)^T of the rows of x [m, n], in float64. */
-  featureStats(m: number, n: number, x: FloatArray, mean: Float64Array, comoment: Float64Array): void;
+  /**
+   * Adds the rows of x [m, n] to running statistics in place: count[0] samples so far, their
+   * mean[n] and comoment[n, n] = sum (x_r - mean)(x_r - mean)^T (float64; Chan's update).
+   * Non-finite features: E_RANGE with the statistics unchanged.
+   */
+  featureStats(m: number, n: number, x: FloatArray, count: Float64Array, mean: Float64Array, comoment: Float64Array): void;
 }
 
 /** sqrtm's methods, in the kernels' numbering (native/core/linalg.h SqrtmMethod). */
@@ -175,7 +179,7 @@ export const OUTPUT_ARGS: { readonly [K in OpName]: readonly OutputPath[] } = {
   eigh: [3, 4],
   sqrtm: [3, 5],
   solve: [4, 5],
-  featureStats: [3, 4],
+  featureStats: [3, 4, 5],
   gemm: [9],
 };
 

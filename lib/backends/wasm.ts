@@ -44,7 +44,7 @@ interface WasmExports {
   kx_sqrtm(count: number, n: number, a: number, x: number, params: number, info: number): number;
   kx_solve(n: number, m: number, a: number, b: number, x: number, info: number): number;
   kx_gemm(h: number): number;
-  kx_feature_stats(m: number, n: number, x: number, f32: number, mean: number, comoment: number): number;
+  kx_feature_stats(m: number, n: number, x: number, f32: number, count: number, mean: number, comoment: number): number;
 }
 
 const STATUS: Record<number, ErrorCode> = { 1: 'E_RANGE', 2: 'E_SHAPE', 3: 'E_DTYPE', 4: 'E_OOM', 5: 'E_BACKEND', 6: 'E_INTERNAL', 7: 'E_NOT_SPD', 8: 'E_NO_CONVERGENCE' };
@@ -253,8 +253,8 @@ class WasmKernels implements Partial<Kernels> {
     }, 'gemm');
   }
 
-  featureStats(m: number, n: number, x: FloatArray, mean: Float64Array, comoment: Float64Array): void {
-    this.run([x, mean, comoment], [true, false, false], ([xp, mp, cp]) => this.ex.kx_feature_stats(m, n, xp, x instanceof Float32Array ? 1 : 0, mp, cp), 'featureStats');
+  featureStats(m: number, n: number, x: FloatArray, count: Float64Array, mean: Float64Array, comoment: Float64Array): void {
+    this.run([x, count, mean, comoment], [true, 'inout', 'inout', 'inout'], ([xp, kp, mp, cp]) => this.ex.kx_feature_stats(m, n, xp, x instanceof Float32Array ? 1 : 0, kp, mp, cp), 'featureStats');
   }
 
   expectedEmbedding(vocab: number, dim: number, special: Uint8Array, maskTokenId: number, a: number, b: number, c: number, table: FloatArray, out: FloatArray): void {

@@ -549,10 +549,13 @@ export const gaussian = {
  */
 export class GaussianStats {
   readonly n: number;
-  #count = 0;
+  /** [count]: a typed array so the kernels update it in place */
+  #state = new Float64Array(1);
   #mean: Float64Array;
   /** sum over samples of (x - mean)(x - mean)^T, [n, n] */
   #comoment: Float64Array;
+  /** the updateAsync calls in flight, chained so they apply one after another */
+  #pending: Promise<unknown> | null = null;
 
   constructor(n: number) {
     if (!Number.isInteger(n) || n < 1) throw new KexueError('E_RANGE', `GaussianStats: n must be a positive integer; got ${describe(n)}`);
@@ -561,18 +564,31 @@ export class GaussianStats {
     this.#comoment = new Float64Array(n * n);
   }
 
+  get #count(): number {
+    return this.#state[0];
+  }
+
+  /** Samples added so far. */
   get count(): number {
     return this.#count;
   }
 
+  /** The statistics are being changed by an updateAsync: reading or changing them now would race. */
+  #idle(op: string): void {
+    if (this.#pending) throw new KexueError('E_ARG', `${op}: an updateAsync on these statistics is still running; await it first`);
+  }
+
   get mean(): Tensor<Float64Array> {
+    this.#idle('GaussianStats.mean');
     return new Tensor(this.#mean.slice(), [this.n]);
   }
 
   /** The sample covariance (divisor count - 1). */
   get covariance(): Tensor<Float64Array> {
+    this.#idle('GaussianStats.covariance');
     if (this.#count < 2) throw new KexueError('E_RANGE', `GaussianStats: a covariance needs at least 2 samples; have ${this.#count}`);
-    return new Tensor(this.#comoment.map((c) => c / (this.#count - 1)), [this.n, this.n]);
+    const d = this.#count - 1;
+    return new Tensor(this.#comoment.map((c) => c / d), [this.n, this.n]);
   }
 
   #prepare(features: unknown, op: string): { rows: number; x: FloatArray } {
@@ -584,39 +600,52 @@ export class GaussianStats {
   }
 
   /**
-   * Adds the rows of features [m, n] (float32 or float64, read as they are: no float64 copy).
-   * The chunk's mean and co-moment come from the featureStats kernel (two passes in float64, the
-   * co-moment on the GEMM), then Chan's update merges them in. Non-finite features: E_RANGE.
+   * Adds the rows of features [m, n] (float32 or float64, read as they are: no float64 copy) with
+   * the featureStats kernel: the chunk's mean and co-moment (two passes in float64, the co-moment
+   * on the GEMM) merged in place by Chan's update. Non-finite features: E_RANGE, the statistics
+   * unchanged.
    */
   update(features: Tensor | Float32Array | Float64Array, opts?: OpOptions): this {
     const op = 'GaussianStats.update';
     const backend = backendOpt(options<OpOptions>(opts, op), op);
+    this.#idle(op);
     const { rows, x } = this.#prepare(features, op);
-    if (rows === 0) return this;
-    const mean = new Float64Array(this.n);
-    const C = new Float64Array(this.n * this.n);
-    runOp('featureStats', backend, [rows, this.n, x, mean, C]);
-    this.#combine(rows, mean, C);
+    if (rows > 0) runOp('featureStats', backend, [rows, this.n, x, this.#state, this.#mean, this.#comoment]);
     return this;
   }
 
-  /** update() with the kernel off the event loop. */
-  async updateAsync(features: Tensor | Float32Array | Float64Array, opts?: OpOptions): Promise<this> {
+  /**
+   * update() with the kernel off the event loop. Calls in flight apply in call order; reading
+   * mean or covariance, merge and update throw E_ARG until they settle.
+   */
+  updateAsync(features: Tensor | Float32Array | Float64Array, opts?: OpOptions): Promise<this> {
     const op = 'GaussianStats.updateAsync';
-    const backend = backendOpt(options<OpOptions>(opts, op), op);
-    const { rows, x } = this.#prepare(features, op);
-    if (rows === 0) return this;
-    const mean = new Float64Array(this.n);
-    const C = new Float64Array(this.n * this.n);
-    await runOpAsync('featureStats', backend, [rows, this.n, x, mean, C]);
-    this.#combine(rows, mean, C);
-    return this;
+    let args: { rows: number; x: FloatArray; backend: BackendChoice | undefined };
+    try {
+      const backend = backendOpt(options<OpOptions>(opts, op), op);
+      args = { ...this.#prepare(features, op), backend };
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const run = async (): Promise<this> => {
+      if (args.rows > 0) await runOpAsync('featureStats', args.backend, [args.rows, this.n, args.x, this.#state, this.#mean, this.#comoment]);
+      return this;
+    };
+    const p = (this.#pending ?? Promise.resolve()).then(run, run);
+    this.#pending = p;
+    const clear = () => {
+      if (this.#pending === p) this.#pending = null;
+    };
+    p.then(clear, clear);
+    return p;
   }
 
   /** Adds another statistics object's samples (same n). */
   merge(other: GaussianStats): this {
     if (!(other instanceof GaussianStats)) throw new KexueError('E_ARG', `GaussianStats.merge: expected GaussianStats; got ${describe(other)}`);
     if (other.n !== this.n) throw new KexueError('E_SHAPE', `GaussianStats.merge: dimensions differ (${this.n} and ${other.n})`);
+    this.#idle('GaussianStats.merge');
+    other.#idle('GaussianStats.merge');
     if (other.#count > 0) this.#combine(other.#count, other.#mean, other.#comoment);
     return this;
   }
@@ -629,10 +658,11 @@ export class GaussianStats {
     const f = (na * nb) / tot;
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) this.#comoment[i * n + j] += CB[i * n + j] + delta[i] * delta[j] * f;
     for (let j = 0; j < n; j++) this.#mean[j] += (delta[j] * nb) / tot;
-    this.#count = tot;
+    this.#state[0] = tot;
   }
 
   toJSON(): { kexue: 'GaussianStats'; version: 1; n: number; count: number; mean: number[]; comoment: number[] } {
+    this.#idle('GaussianStats.toJSON');
     return { kexue: 'GaussianStats', version: 1, n: this.n, count: this.#count, mean: [...this.#mean], comoment: [...this.#comoment] };
   }
 
@@ -643,7 +673,7 @@ export class GaussianStats {
     const s = new GaussianStats(o.n);
     if (!Number.isInteger(o.count) || (o.count as number) < 0 || !Array.isArray(o.mean) || o.mean.length !== s.n || !Array.isArray(o.comoment) || o.comoment.length !== s.n * s.n)
       throw new KexueError('E_ARG', 'GaussianStats.fromJSON: count, mean or comoment is malformed');
-    s.#count = o.count as number;
+    s.#state[0] = o.count as number;
     s.#mean = Float64Array.from(o.mean as number[]);
     s.#comoment = Float64Array.from(o.comoment as number[]);
     if (![...s.#mean, ...s.#comoment].every(Number.isFinite)) throw new KexueError('E_ARG', 'GaussianStats.fromJSON: non-finite values');

@@ -475,7 +475,7 @@ Status sqrtm_f64(const Exec* ex, int64_t n, const double* a, double* x, int32_t 
 
 namespace {
 
-constexpr int64_t STATS_ROWS = 256;  // rows centred and multiplied per GEMM call
+constexpr int64_t STATS_ROWS = 512;  // rows centred and multiplied per GEMM call
 
 struct ColSumJob {
   const void* x;
@@ -499,42 +499,82 @@ void col_sums(void* ctx, int64_t begin, int64_t end) {
   }
 }
 
-Status feature_stats(const Exec* ex, int64_t m, int64_t n, const void* x, bool f32, double* mean, double* comoment) {
-  if (m < 0 || n < 0) return E_SHAPE;
-  for (int64_t i = 0; i < n * n; ++i) comoment[i] = 0;
-  for (int64_t c = 0; c < n; ++c) mean[c] = 0;
+struct CentreJob {
+  const void* x;
+  bool f32;
+  int64_t r0, n;
+  const double* mean;
+  double* B;
+};
+
+// B[r] = x[r0 + r] - mean for rows [begin, end) of the block.
+void centre_rows(void* ctx, int64_t begin, int64_t end) {
+  const CentreJob& j = *static_cast<CentreJob*>(ctx);
+  for (int64_t r = begin; r < end; ++r) {
+    double* b = j.B + r * j.n;
+    if (j.f32) {
+      const float* row = static_cast<const float*>(j.x) + (j.r0 + r) * j.n;
+      for (int64_t c = 0; c < j.n; ++c) b[c] = (double)row[c] - j.mean[c];
+    } else {
+      const double* row = static_cast<const double*>(j.x) + (j.r0 + r) * j.n;
+      for (int64_t c = 0; c < j.n; ++c) b[c] = row[c] - j.mean[c];
+    }
+  }
+}
+
+Status feature_stats_update(const Exec* ex, int64_t m, int64_t n, const void* x, bool f32, double* count, double* mean,
+                            double* comoment) {
+  if (m < 0 || n < 0 || !(*count >= 0)) return E_SHAPE;
   if (m == 0 || n == 0) return OK;
-  ColSumJob cj{x, f32, m, n, mean};
+  double* buf = static_cast<double*>(alloc(sizeof(double) * (2 * n + (m < STATS_ROWS ? m : STATS_ROWS) * n)));
+  if (buf == nullptr) return E_OOM;
+  double* mc = buf;         // the chunk's mean
+  double* delta = buf + n;  // mc - mean
+  double* B = buf + 2 * n;  // centred rows
+  ColSumJob cj{x, f32, m, n, mc};
   parallel_for(ex, n, 64, col_sums, &cj);
   for (int64_t c = 0; c < n; ++c) {
-    if (!isfinite(mean[c])) return E_RANGE;
-    mean[c] /= (double)m;
+    if (!isfinite(mc[c])) {  // a NaN or an infinity anywhere in column c reaches its sum
+      release(buf);
+      return E_RANGE;
+    }
+    mc[c] /= (double)m;
   }
-  const int64_t rows = m < STATS_ROWS ? m : STATS_ROWS;
-  double* B = static_cast<double*>(alloc(sizeof(double) * rows * n));
-  if (B == nullptr) return E_OOM;
+  // comoment += sum_r (x_r - mc)(x_r - mc)^T, lower triangle, block row by block row
   Status s = OK;
   for (int64_t r0 = 0; r0 < m && s == OK; r0 += STATS_ROWS) {
     const int64_t rb = m - r0 < STATS_ROWS ? m - r0 : STATS_ROWS;
-    for (int64_t r = 0; r < rb; ++r)
-      for (int64_t c = 0; c < n; ++c)
-        B[r * n + c] = (f32 ? (double)static_cast<const float*>(x)[(r0 + r) * n + c] : static_cast<const double*>(x)[(r0 + r) * n + c]) - mean[c];
-    s = gemm_f64_lower(ex, n, rb, B, n, true, B, n, false, comoment, n, 1.0, r0 == 0 ? 0.0 : 1.0);
+    CentreJob tj{x, f32, r0, n, mc, B};
+    parallel_for(ex, rb, 16, centre_rows, &tj);
+    s = gemm_f64_lower(ex, n, rb, B, n, true, B, n, false, comoment, n, 1.0, 1.0);
   }
-  release(B);
-  if (s != OK) return s;
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < i; ++j) comoment[j * n + i] = comoment[i * n + j];
-  return OK;
+  if (s == OK) {
+    const double na = *count, nb = (double)m, tot = na + nb, f = na * nb / tot;
+    for (int64_t c = 0; c < n; ++c) delta[c] = mc[c] - mean[c];
+    for (int64_t i = 0; i < n; ++i) {
+      double* row = comoment + i * n;
+      const double di = delta[i] * f;
+      for (int64_t j = 0; j <= i; ++j) row[j] += di * delta[j];
+    }
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < i; ++j) comoment[j * n + i] = comoment[i * n + j];
+    for (int64_t c = 0; c < n; ++c) mean[c] += delta[c] * (nb / tot);
+    *count = tot;
+  }
+  release(buf);
+  return s;
 }
 
 }  // namespace
 
-Status feature_stats_f64(const Exec* ex, int64_t m, int64_t n, const double* x, double* mean, double* comoment) {
-  return feature_stats(ex, m, n, x, false, mean, comoment);
+Status feature_stats_update_f64(const Exec* ex, int64_t m, int64_t n, const double* x, double* count, double* mean,
+                                double* comoment) {
+  return feature_stats_update(ex, m, n, x, false, count, mean, comoment);
 }
 
-Status feature_stats_f32(const Exec* ex, int64_t m, int64_t n, const float* x, double* mean, double* comoment) {
-  return feature_stats(ex, m, n, x, true, mean, comoment);
+Status feature_stats_update_f32(const Exec* ex, int64_t m, int64_t n, const float* x, double* count, double* mean,
+                                double* comoment) {
+  return feature_stats_update(ex, m, n, x, true, count, mean, comoment);
 }
+
 }  // namespace kx

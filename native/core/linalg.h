@@ -70,10 +70,14 @@ enum SqrtmMethod : int32_t { SQRTM_EIGH = 0, SQRTM_NEWTON_SCHULZ = 1, SQRTM_DENM
 Status sqrtm_f64(const Exec* ex, int64_t n, const double* a, double* x, int32_t method, bool inverse, double tol,
                  int32_t max_iterations, int32_t* iterations, double* residual);
 
-// Statistics of one chunk of feature rows (m x n, row-major, float32 or float64): mean[n] and the
-// centred co-moment comoment[n x n] = sum_r (x_r - mean)(x_r - mean)^T (full, symmetric), in
-// float64; callers merge chunks with Chan's update. Non-finite features: E_RANGE.
-Status feature_stats_f64(const Exec* ex, int64_t m, int64_t n, const double* x, double* mean, double* comoment);
-Status feature_stats_f32(const Exec* ex, int64_t m, int64_t n, const float* x, double* mean, double* comoment);
+// Adds the feature rows x (m x n, row-major, float32 or float64) to running statistics in place:
+// *count samples so far, their mean[n] and centred co-moment comoment[n x n] (full, symmetric),
+// all float64. The chunk's own mean and co-moment (two passes; the co-moment accumulated straight
+// into comoment on the GEMM) are merged by Chan, Golub and LeVeque's update. Non-finite features:
+// E_RANGE, with the statistics unchanged (on E_OOM they are unspecified).
+Status feature_stats_update_f64(const Exec* ex, int64_t m, int64_t n, const double* x, double* count, double* mean,
+                                double* comoment);
+Status feature_stats_update_f32(const Exec* ex, int64_t m, int64_t n, const float* x, double* count, double* mean,
+                                double* comoment);
 
 }  // namespace kx

@@ -400,22 +400,30 @@ bool parse_solve(const Napi::CallbackInfo& info, OpCall* call) {
   return true;
 }
 
-// linalgFeatureStats(m, n, x, mean, comoment): x [m, n] Float32Array or Float64Array.
+// linalgFeatureStats(m, n, x, count, mean, comoment): adds the rows of x [m, n] (Float32Array or
+// Float64Array) to the running statistics count (Float64Array(1)), mean [n], comoment [n, n], in
+// place (native/core/linalg.h feature_stats_update_*).
 bool parse_stats(const Napi::CallbackInfo& info, OpCall* call) {
   int64_t m, n;
-  double *mean, *cm;
-  size_t nx, nm, nc;
+  double *count, *mean, *cm;
+  size_t nx, nk, nm, nc;
   void* x;
   if (!arg_size(info, 0, "m", &m) || !arg_size(info, 1, "n", &n)) return false;
   if (n > 46340) return fail(info, "n must be below 46341", "E_RANGE");
   const bool f32 = info[2].IsTypedArray() && info[2].As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
   if (!arg_typed(info, 2, f32 ? napi_float32_array : napi_float64_array, "x", &x, &nx, call) ||
-      !arg_f64(info, 3, "mean", &mean, &nm, call) || !arg_f64(info, 4, "comoment", &cm, &nc, call))
+      !arg_f64(info, 3, "count", &count, &nk, call) || !arg_f64(info, 4, "mean", &mean, &nm, call) ||
+      !arg_f64(info, 5, "comoment", &cm, &nc, call))
     return false;
-  if (!len_is(info, "x", nx, m * n) || !len_is(info, "mean", nm, n) || !len_is(info, "comoment", nc, n * n)) return false;
+  if (!len_is(info, "x", nx, m * n) || !len_is(info, "count", nk, 1) || !len_is(info, "mean", nm, n) ||
+      !len_is(info, "comoment", nc, n * n))
+    return false;
+  const size_t xb = nx * (f32 ? 4 : 8);
+  if (overlap(static_cast<double*>(x), xb / 8, mean, nm) || overlap(static_cast<double*>(x), xb / 8, cm, nc) || overlap(mean, nm, cm, nc))
+    return fail(info, "x, mean and comoment must not overlap", "E_RANGE");
   call->run = [=](std::string* err) {
-    const kx::Status s = f32 ? kx::feature_stats_f32(pool(), m, n, static_cast<const float*>(x), mean, cm)
-                             : kx::feature_stats_f64(pool(), m, n, static_cast<const double*>(x), mean, cm);
+    const kx::Status s = f32 ? kx::feature_stats_update_f32(pool(), m, n, static_cast<const float*>(x), count, mean, cm)
+                             : kx::feature_stats_update_f64(pool(), m, n, static_cast<const double*>(x), count, mean, cm);
     if (s == kx::E_RANGE) *err = "kexue native linalgFeatureStats: the features have non-finite entries";
     return s;
   };

@@ -1,5 +1,7 @@
 #include "thread_pool.h"
 
+#include "op_call.h"
+
 #include <cstdlib>
 
 namespace kxnapi {
@@ -105,6 +107,11 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, kx::RangeFn fn, void* ct
 
 }  // namespace kxnapi
 
-// The allocator hook of native/core (kx.h).
-extern "C" void* kx_host_alloc(size_t bytes) { return std::malloc(bytes == 0 ? 1 : bytes); }
+// The allocator hook of native/core (kx.h). Large scratch (the linear algebra's n x n work
+// matrices) is fresh mmap'd memory whose first touch faults every page in: ask for 2 MiB pages.
+extern "C" void* kx_host_alloc(size_t bytes) {
+  void* p = std::malloc(bytes == 0 ? 1 : bytes);
+  if (p != nullptr && bytes >= (size_t(8) << 20)) kxnapi::hint_huge_pages(p, bytes);
+  return p;
+}
 extern "C" void kx_host_free(void* p) { std::free(p); }

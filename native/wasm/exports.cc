@@ -246,9 +246,9 @@ int32_t KX_EXPORT(kx_gemm)(const double* h) {
                       (int64_t)h[10], h[11], h[12]);
 }
 
-int32_t KX_EXPORT(kx_feature_stats)(double m, double n, const void* x, int32_t f32, double* mean, double* comoment) {
-  return f32 ? kx::feature_stats_f32(nullptr, (int64_t)m, (int64_t)n, static_cast<const float*>(x), mean, comoment)
-             : kx::feature_stats_f64(nullptr, (int64_t)m, (int64_t)n, static_cast<const double*>(x), mean, comoment);
+int32_t KX_EXPORT(kx_feature_stats)(double m, double n, const void* x, int32_t f32, double* count, double* mean, double* comoment) {
+  return f32 ? kx::feature_stats_update_f32(nullptr, (int64_t)m, (int64_t)n, static_cast<const float*>(x), count, mean, comoment)
+             : kx::feature_stats_update_f64(nullptr, (int64_t)m, (int64_t)n, static_cast<const double*>(x), count, mean, comoment);
 }
 
 }  // extern "C"

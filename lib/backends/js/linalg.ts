@@ -507,26 +507,30 @@ export function solveKernel(n: number, m: number, a: Float64Array, b: Float64Arr
   if (piv) x.set(luSolve(lu, piv, b.slice(), n, m));
 }
 
-/** The featureStats kernel (Kernels.featureStats): two passes, mean first, in float64. */
-export function featureStatsKernel(m: number, n: number, x: FloatArray, mean: Float64Array, comoment: Float64Array): void {
-  mean.fill(0);
-  comoment.fill(0);
+/** The featureStats kernel (Kernels.featureStats): the chunk's mean, then its co-moment, merged by Chan's update. */
+export function featureStatsKernel(m: number, n: number, x: FloatArray, count: Float64Array, mean: Float64Array, comoment: Float64Array): void {
   if (m === 0) return;
-  for (let r = 0; r < m; r++) for (let j = 0; j < n; j++) mean[j] += x[r * n + j];
+  const mc = new Float64Array(n);
+  for (let r = 0; r < m; r++) for (let j = 0; j < n; j++) mc[j] += x[r * n + j];
   for (let j = 0; j < n; j++) {
-    if (!Number.isFinite(mean[j])) throw kernelError('E_RANGE', `the features have non-finite entries (column ${j})`);
-    mean[j] /= m;
+    if (!Number.isFinite(mc[j])) throw kernelError('E_RANGE', `the features have non-finite entries (column ${j})`);
+    mc[j] /= m;
   }
   const d = new Float64Array(n);
   for (let r = 0; r < m; r++) {
-    for (let j = 0; j < n; j++) d[j] = x[r * n + j] - mean[j];
+    for (let j = 0; j < n; j++) d[j] = x[r * n + j] - mc[j];
     for (let i = 0; i < n; i++) {
       const di = d[i];
       if (di === 0) continue;
       for (let j = 0; j <= i; j++) comoment[i * n + j] += di * d[j];
     }
   }
+  const na = count[0], tot = na + m, f = (na * m) / tot;
+  const delta = mc.map((v, j) => v - mean[j]);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) comoment[i * n + j] += delta[i] * f * delta[j];
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) comoment[j * n + i] = comoment[i * n + j];
+  for (let j = 0; j < n; j++) mean[j] += delta[j] * (m / tot);
+  count[0] = tot;
 }
 
 /** The gemm kernel (Kernels.gemm): c = alpha op(a) op(b) + beta c, row-major with leading dimensions. */
