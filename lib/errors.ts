@@ -21,7 +21,7 @@ export class KexueError extends Error {
   }
 }
 
-const CODES = new Set<string>(['E_SHAPE', 'E_DTYPE', 'E_RANGE', 'E_ARG', 'E_OOM', 'E_BACKEND', 'E_FORMAT', 'E_INTERNAL']);
+const CODES = new Set<string>(['E_SHAPE', 'E_DTYPE', 'E_RANGE', 'E_ARG', 'E_OOM', 'E_BACKEND', 'E_NOT_SPD', 'E_NO_CONVERGENCE', 'E_FORMAT', 'E_INTERNAL']);
 
 /** Turns an error from a backend (native addon, wasm trap, worker) into a KexueError. */
 export function asKexueError(e: unknown, context: string): KexueError {
