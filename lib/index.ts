@@ -72,3 +72,18 @@ export {
   type SqrtmResult,
 } from './ops/gaussian.js';
 export { readNpy, writeNpy, readNpyFile, writeNpyFile, type WriteNpyOptions } from './io/npy.js';
+export {
+  quadrature,
+  mlp,
+  Mlp,
+  integratedGradients,
+  integratedGradientsAsync,
+  tokenAttributions,
+  type IgMethod,
+  type IgOptions,
+  type IgResult,
+  type Baseline,
+  type ExternalModel,
+  type MlpLayerSpec,
+  type MlpActivation,
+} from './ops/ig.js';

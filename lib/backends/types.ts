@@ -79,6 +79,27 @@ export interface Kernels {
   /** c = alpha op(a) op(b) + beta c (row-major; op(a) m x k, op(b) k x n; beta 0 ignores c). */
   gemm(m: number, n: number, k: number, a: Float64Array, lda: number, transA: boolean, b: Float64Array, ldb: number, transB: boolean, c: Float64Array, ldc: number, alpha: number, beta: number): void;
   /**
+   * Integrated gradients of a built-in MLP, fused (no path point is materialised beyond the
+   * kernel's own batches): for each input b < batch and node k, the point
+   * p = base_b + alphas[k] (x_b - base_b) goes forward through the network and back, and
+   * avgGrad_b += weights[k] dF/dp with F = the last layer's output target[b]; outputs[2b] = F(x_b),
+   * outputs[2b + 1] = F(base_b). spec = [L, d_0..d_L, activation codes 1..L] (MLP_ACTIVATIONS in
+   * lib/backends/js/ig.ts); params = W_1 [d_1, d_0], b_1, W_2, b_2, ... (row-major, PyTorch
+   * Linear layout). x, base and avgGrad are [batch, d_0]. float64.
+   */
+  igMlp(
+    spec: Float64Array,
+    params: Float64Array,
+    batch: number,
+    x: Float64Array,
+    base: Float64Array,
+    target: Int32Array,
+    alphas: Float64Array,
+    weights: Float64Array,
+    avgGrad: Float64Array,
+    outputs: Float64Array,
+  ): void;
+  /**
    * Adds the rows of x [m, n] to running statistics in place: count[0] samples so far, their
    * mean[n] and comoment[n, n] = sum (x_r - mean)(x_r - mean)^T (float64; Chan's update).
    * Non-finite features: E_RANGE with the statistics unchanged.
@@ -181,6 +202,7 @@ export const OUTPUT_ARGS: { readonly [K in OpName]: readonly OutputPath[] } = {
   solve: [4, 5],
   featureStats: [3, 4, 5],
   gemm: [9],
+  igMlp: [8, 9],
 };
 
 /** The output arrays of a call's arguments, in OUTPUT_ARGS order (null where absent). */

@@ -4,6 +4,7 @@
 import type { FloatArray } from '../../tensor.js';
 import type { Kernels, Rng } from '../types.js';
 import { attentionBackwardReference, attentionReference } from './attention.js';
+import { igMlpReference } from './ig.js';
 import { choleskyKernel, eighKernel, featureStatsKernel, gemmKernel, solveKernel, sqrtmKernel, w2TraceReference } from './linalg.js';
 import { boxMuller, philox4x32_10, philoxBlock, streamWords, wordsToUniformF64 } from './philox.js';
 
@@ -26,6 +27,7 @@ export const jsKernels: Kernels = {
   solve: solveKernel,
   featureStats: featureStatsKernel,
   gemm: gemmKernel,
+  igMlp: igMlpReference,
 
   philox(counter, key, out) {
     philox4x32_10(counter, key, out);

@@ -1,0 +1,248 @@
+// Integrated gradients: quadrature definitions, known answers (linear and quadratic models), the
+// built-in MLP's backward against finite differences, completeness as steps grow, backends
+// against the js reference, external models (sync and Promise callbacks), internalBatchSize,
+// baselines, and errors. Tolerances: exact cases 1e-12 relative (rounding in sums of at most a
+// few hundred terms); backends 1e-12 (float64 everywhere, different summation orders); finite
+// differences 1e-6 (central differences with h = 1e-5 have O(h^2) truncation).
+import { describe, expect, it } from 'vitest';
+import {
+  integratedGradients,
+  integratedGradientsAsync,
+  mlp,
+  backends,
+  normal,
+  quadrature,
+  tensor,
+  tokenAttributions,
+  uniform,
+  type ExternalModel,
+  type IgMethod,
+  type MlpActivation,
+} from '../dist/index.js';
+import { mlpPoint } from '../dist/backends/js/ig.js';
+import { errorCode, freshSeed, relFro } from './helpers.js';
+
+const METHODS: IgMethod[] = ['riemann_left', 'riemann_right', 'riemann_middle', 'riemann_trapezoid', 'gausslegendre'];
+const t64 = (a: ArrayLike<number>, shape: number[]) => tensor(Float64Array.from(a), shape);
+
+function randomMlp(seed: number, dims: number[], acts: MlpActivation[]) {
+  return mlp({
+    layers: acts.map((activation, l) => ({
+      weight: normal([dims[l + 1], dims[l]], { seed: seed + 2 * l, dtype: 'float64', std: 1 / Math.sqrt(dims[l]) }),
+      bias: normal([dims[l + 1]], { seed: seed + 2 * l + 1, dtype: 'float64', std: 0.1 }),
+      activation,
+    })),
+  });
+}
+
+/** The built-in MLP as an external model (through the js reference), to compare the two paths. */
+function asExternal(m: ReturnType<typeof mlp>): ExternalModel {
+  const d = m.inputSize;
+  return {
+    output: (pts, tg) => Array.from(tg, (t, p) => mlpPoint(m.spec, m.params, pts.data.slice(p * d, (p + 1) * d), t, null)),
+    gradient: (pts, tg) => {
+      const g = new Float64Array(pts.size);
+      tg.forEach((t, p) => mlpPoint(m.spec, m.params, pts.data.slice(p * d, (p + 1) * d), t, g.subarray(p * d, (p + 1) * d)));
+      return g;
+    },
+  };
+}
+
+const igBackends = backends().filter((b) => b.available && b.ops.includes('igMlp')).map((b) => b.name);
+
+describe('quadrature', () => {
+  it('nodes and weights equal the definitions for steps 1..64', () => {
+    for (let m = 1; m <= 64; m++) {
+      for (const method of METHODS) {
+        if (method === 'riemann_trapezoid' && m < 2) continue;
+        const { nodes, weights } = quadrature(method, m);
+        expect(nodes.length).toBe(m);
+        const sum = weights.reduce((a, b) => a + b, 0);
+        expect(Math.abs(sum - 1), `${method} m=${m}`).toBeLessThan(1e-14);
+        for (let k = 0; k < m; k++) {
+          if (method === 'riemann_left') expect([nodes[k], weights[k]]).toEqual([k / m, 1 / m]);
+          if (method === 'riemann_right') expect([nodes[k], weights[k]]).toEqual([(k + 1) / m, 1 / m]);
+          if (method === 'riemann_middle') expect([nodes[k], weights[k]]).toEqual([(k + 0.5) / m, 1 / m]);
+          if (method === 'riemann_trapezoid') expect([nodes[k], weights[k]]).toEqual([k / (m - 1), (k === 0 || k === m - 1 ? 0.5 : 1) / (m - 1)]);
+        }
+        if (method === 'gausslegendre') {
+          // exact for polynomials of degree <= 2m - 1 (the defining property), nodes ascending in (0, 1)
+          for (let j = 0; j <= Math.min(2 * m - 1, 30); j++) {
+            let s = 0;
+            for (let k = 0; k < m; k++) s += weights[k] * nodes[k] ** j;
+            expect(Math.abs(s - 1 / (j + 1)), `gausslegendre m=${m} x^${j}`).toBeLessThan(1e-13);
+          }
+          for (let k = 0; k < m; k++) {
+            expect(nodes[k]).toBeGreaterThan(0);
+            expect(nodes[k]).toBeLessThan(1);
+            if (k > 0) expect(nodes[k]).toBeGreaterThan(nodes[k - 1]);
+            expect(Math.abs(nodes[k] + nodes[m - 1 - k] - 1)).toBeLessThan(1e-15); // symmetric
+          }
+        }
+      }
+    }
+    // numpy.polynomial.legendre.leggauss(2): +-1/sqrt(3), weights 1
+    const g2 = quadrature('gausslegendre', 2);
+    expect(Math.abs(g2.nodes[0] - (0.5 - 0.5 / Math.sqrt(3)))).toBeLessThan(1e-16);
+    expect([...g2.weights]).toEqual([0.5, 0.5]);
+  });
+});
+
+describe('known answers', () => {
+  const seed = freshSeed();
+  const B = 3, d = 7;
+  const x = normal([B, d], { seed, dtype: 'float64' });
+  const base = normal([B, d], { seed: seed + 1, dtype: 'float64' });
+  const w = normal([d], { seed: seed + 2, dtype: 'float64' }).data;
+
+  it('linear F = w.x + b: IG = w (x - x\') exactly for every method and step count (external and built-in)', () => {
+    const lin: ExternalModel = {
+      output: (pts, tg) => Array.from(tg, (_, p) => 0.5 + pts.data.slice(p * d, (p + 1) * d).reduce((s, v, i) => s + w[i] * v, 0)),
+      gradient: (pts) => Float64Array.from({ length: pts.size }, (_, i) => w[i % d]),
+    };
+    const builtin = mlp({ layers: [{ weight: t64(w, [1, d]), bias: t64([0.5], [1]) }] });
+    for (const method of METHODS)
+      for (const steps of [2, 3, 17]) {
+        const want = x.data.map((v, i) => w[i % d] * (v - base.data[i]));
+        for (const m of [lin, builtin]) {
+          const r = integratedGradients(m, x, { baseline: base, method, steps });
+          expect(relFro(r.attributions.data, want), `seed=${seed} ${method} ${steps}`).toBeLessThan(1e-14);
+          r.delta.forEach((dl) => expect(Math.abs(dl)).toBeLessThan(1e-13));
+        }
+      }
+  });
+
+  it('F = sum x_i^2: IG_i = x_i^2 - x\'_i^2 (exact for trapezoid, middle and Gauss-Legendre)', () => {
+    const sq: ExternalModel = {
+      output: (pts, tg) => Array.from(tg, (_, p) => pts.data.slice(p * d, (p + 1) * d).reduce((s, v) => s + v * v, 0)),
+      gradient: (pts) => pts.data.map((v) => 2 * v),
+    };
+    const want = x.data.map((v, i) => v * v - base.data[i] ** 2);
+    for (const method of ['riemann_trapezoid', 'riemann_middle', 'gausslegendre'] as const) {
+      const r = integratedGradients(sq, x, { baseline: base, method, steps: 4 });
+      expect(relFro(r.attributions.data, want), `seed=${seed} ${method}`).toBeLessThan(1e-14);
+    }
+    // left Riemann is not exact: its error is O(1/m)
+    const left = integratedGradients(sq, x, { baseline: base, method: 'riemann_left', steps: 4 });
+    expect(relFro(left.attributions.data, want)).toBeGreaterThan(1e-3);
+  });
+});
+
+describe('the built-in MLP', () => {
+  const seed = freshSeed();
+  const acts: MlpActivation[][] = [
+    ['relu', 'tanh', 'softmax'],
+    ['gelu', 'sigmoid', 'identity'],
+  ];
+
+  it('backward equals central finite differences (every activation)', () => {
+    for (const a of acts) {
+      const m = randomMlp(seed, [6, 9, 8, 4], a);
+      const x = normal([2, 6], { seed: seed + 9, dtype: 'float64' });
+      // right Riemann with one step at the input: attributions without multiplying = the gradient
+      const g = integratedGradients(m, x, { method: 'riemann_right', steps: 1, multiplyByInputs: false, target: [1, 3] }).attributions.data;
+      const h = 1e-5;
+      for (let b = 0; b < 2; b++)
+        for (let i = 0; i < 6; i++) {
+          const p = x.data.slice(b * 6, b * 6 + 6);
+          p[i] += h;
+          const fp = mlpPoint(m.spec, m.params, p, [1, 3][b], null);
+          p[i] -= 2 * h;
+          const fm = mlpPoint(m.spec, m.params, p, [1, 3][b], null);
+          expect(Math.abs(g[b * 6 + i] - (fp - fm) / (2 * h)), `seed=${seed} ${a} b=${b} i=${i}`).toBeLessThan(1e-6);
+        }
+    }
+  });
+
+  it('completeness: |delta| shrinks as steps grow (8, 32, 128)', () => {
+    const m = randomMlp(seed, [10, 16, 16, 3], ['tanh', 'gelu', 'softmax']);
+    const x = normal([2, 10], { seed: seed + 3, dtype: 'float64', std: 2 });
+    for (const method of ['riemann_left', 'riemann_trapezoid', 'gausslegendre'] as const) {
+      const ds = [8, 32, 128].map((steps) => Math.max(...integratedGradients(m, x, { steps, method }).delta.map(Math.abs)));
+      // it shrinks until rounding level (Gauss-Legendre gets there by 32 steps)
+      expect(ds[1], `seed=${seed} ${method} ${ds}`).toBeLessThan(Math.max(ds[0], 1e-13));
+      expect(ds[2], `seed=${seed} ${method} ${ds}`).toBeLessThan(Math.max(ds[1], 1e-13));
+      expect(ds[0], `seed=${seed} ${method} ${ds}`).toBeGreaterThan(1e-13); // 8 steps is not exact
+    }
+  });
+
+  for (const backend of igBackends)
+    it(`${backend} equals the external-model path and the js reference to 1e-12`, () => {
+      const m = randomMlp(seed, [12, 20, 10, 5], ['relu', 'gelu', 'softmax']);
+      const x = normal([4, 12], { seed: seed + 5, dtype: 'float64' });
+      const opts = { steps: 24, target: [0, 1, 4, 2], baseline: 0.25 };
+      const ref = integratedGradients(asExternal(m), x, { ...opts, internalBatchSize: 7 });
+      const got = integratedGradients(m, x, { ...opts, backend });
+      expect(relFro(got.attributions.data, ref.attributions.data), `seed=${seed} ${backend}`).toBeLessThan(1e-12);
+      expect(relFro(got.output, ref.output)).toBeLessThan(1e-13);
+      expect(relFro(got.baselineOutput, ref.baselineOutput)).toBeLessThan(1e-13);
+    });
+});
+
+describe('external models, batching, baselines', () => {
+  const seed = freshSeed();
+  const m = randomMlp(seed, [5, 8, 3], ['tanh', 'softmax']);
+  const ext = asExternal(m);
+  const x = normal([3, 5], { seed: seed + 1, dtype: 'float64' });
+
+  it('internalBatchSize does not change the result (bit for bit: the same order of sums)', () => {
+    const ref = integratedGradients(ext, x, { steps: 20, internalBatchSize: 1 });
+    for (const ibs of [3, 20, 1000])
+      expect([...integratedGradients(ext, x, { steps: 20, internalBatchSize: ibs }).attributions.data]).toEqual([...ref.attributions.data]);
+  });
+
+  it('Promise callbacks with integratedGradientsAsync equal the sync result', async () => {
+    const asyncExt: ExternalModel = {
+      output: async (p, t) => ext.output(p, t),
+      gradient: (p, t) => new Promise((res) => setTimeout(() => res(ext.gradient(p, t) as Float64Array), 1)),
+    };
+    const a = await integratedGradientsAsync(asyncExt, x, { steps: 10, internalBatchSize: 4 });
+    const s = integratedGradients(ext, x, { steps: 10, internalBatchSize: 4 });
+    expect([...a.attributions.data]).toEqual([...s.attributions.data]);
+    const b = await integratedGradientsAsync(m, x, { steps: 10 });
+    expect(relFro(b.attributions.data, s.attributions.data)).toBeLessThan(1e-12);
+  });
+
+  it('baselines: a number, a broadcast tensor, random (the mean over baselines), float32 input', () => {
+    const row = t64([0.1, 0.2, 0.3, 0.4, 0.5], [5]);
+    const full = t64(Array.from({ length: 15 }, (_, i) => [0.1, 0.2, 0.3, 0.4, 0.5][i % 5]), [3, 5]);
+    expect([...integratedGradients(ext, x, { baseline: row }).attributions.data]).toEqual([...integratedGradients(ext, x, { baseline: full }).attributions.data]);
+    const rnd = integratedGradients(ext, x, { baseline: { random: 3, seed: 7 }, steps: 8 });
+    // the mean of three runs with the same uniform baselines
+    const runs = [0, 1, 2].map((r) => integratedGradients(ext, x, { baseline: tensor(uniform([15], { seed: 7, stream: r, dtype: 'float64' }).data, [3, 5]), steps: 8 }));
+    const mean = rnd.attributions.data.map((_, i) => runs.reduce((s, r) => s + r.attributions.data[i], 0) / 3);
+    expect(relFro(rnd.attributions.data, mean)).toBeLessThan(1e-14);
+    const f32 = integratedGradients(ext, tensor(Float32Array.from(x.data), [3, 5]), { steps: 8 });
+    expect(f32.attributions.dtype).toBe('float32');
+  });
+
+  it('tokenAttributions sums over the embedding dimension', () => {
+    const a = t64([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [2, 3, 2]);
+    const t = tokenAttributions(a);
+    expect(t.shape).toEqual([2, 3]);
+    expect([...t.data]).toEqual([3, 7, 11, 15, 19, 23]);
+  });
+
+  it('bad input: clear KexueErrors naming the step', async () => {
+    expect(errorCode(() => integratedGradients(m, x, { steps: 0 }))).toBe('E_RANGE');
+    expect(errorCode(() => integratedGradients(m, x, { steps: 2.5 }))).toBe('E_RANGE');
+    expect(errorCode(() => integratedGradients(m, x, { method: 'simpson' as never }))).toBe('E_ARG');
+    expect(errorCode(() => integratedGradients(m, x, { target: 3 }))).toBe('E_RANGE');
+    expect(errorCode(() => integratedGradients(m, x, { target: [0, 1] }))).toBe('E_SHAPE');
+    expect(errorCode(() => integratedGradients(m, x, { baseline: t64([1, 2], [2]) }))).toBe('E_SHAPE');
+    expect(errorCode(() => integratedGradients(m, normal([3, 4], { seed: 1, dtype: 'float64' })))).toBe('E_SHAPE');
+    const wrong: ExternalModel = { output: ext.output, gradient: (p) => new Float64Array(p.size - 1) };
+    expect(() => integratedGradients(wrong, x, { steps: 4 })).toThrow(/model.gradient \(path points 0..3 of 12: input 0, step 0\) returned 19 values; expected 20/);
+    const throws: ExternalModel = { output: ext.output, gradient: () => { throw new Error('boom'); } };
+    expect(() => integratedGradients(throws, x)).toThrow(/model.gradient .* threw: boom/);
+    const nan: ExternalModel = { output: ext.output, gradient: (p) => new Float64Array(p.size).fill(NaN) };
+    expect(errorCode(() => integratedGradients(nan, x))).toBe('E_RANGE');
+    const promised: ExternalModel = { output: async () => [0], gradient: async () => [0] };
+    expect(() => integratedGradients(promised, x)).toThrow(/returned a Promise; use integratedGradientsAsync/);
+    const rejects: ExternalModel = { output: ext.output, gradient: async () => { throw new Error('remote failed'); } };
+    await expect(integratedGradientsAsync(rejects, x)).rejects.toMatchObject({ code: 'E_ARG', message: expect.stringMatching(/remote failed/) });
+    expect(errorCode(() => integratedGradients({} as never, x))).toBe('E_ARG');
+    expect(errorCode(() => mlp({ layers: [{ weight: t64([1, 2], [1, 2]), activation: 'softmax' }, { weight: t64([1], [1, 1]) }] }))).toBe('E_ARG');
+    expect(errorCode(() => mlp({ layers: [{ weight: t64([1, 2], [1, 2]) }, { weight: t64([1, 2], [1, 2]) }] }))).toBe('E_SHAPE');
+  });
+});
