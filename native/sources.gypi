@@ -10,6 +10,7 @@
       'native/core/gemm.cc',
       'native/core/eigh.cc',
       'native/core/linalg.cc',
+      'native/core/mlp.cc',
     ],
     # Hot loops built per x86-64 micro-architecture level, chosen at run time (random.cc).
     'kexue_core_avx2_sources': [
@@ -27,6 +28,7 @@
       'native/napi/ops_random.cc',
       'native/napi/ops_attention.cc',
       'native/napi/ops_linalg.cc',
+      'native/napi/ops_mlp.cc',
     ],
   },
 }

@@ -10,7 +10,9 @@ import {
   integratedGradientsAsync,
   mlp,
   backends,
+  getNumThreads,
   normal,
+  setNumThreads,
   quadrature,
   tensor,
   tokenAttributions,
@@ -20,7 +22,7 @@ import {
   type MlpActivation,
 } from '../dist/index.js';
 import { mlpPoint } from '../dist/backends/js/ig.js';
-import { errorCode, freshSeed, relFro } from './helpers.js';
+import { errorCode, firstBitMismatch, freshSeed, relFro } from './helpers.js';
 
 const METHODS: IgMethod[] = ['riemann_left', 'riemann_right', 'riemann_middle', 'riemann_trapezoid', 'gausslegendre'];
 const t64 = (a: ArrayLike<number>, shape: number[]) => tensor(Float64Array.from(a), shape);
@@ -177,6 +179,26 @@ describe('the built-in MLP', () => {
       expect(relFro(got.output, ref.output)).toBeLessThan(1e-13);
       expect(relFro(got.baselineOutput, ref.baselineOutput)).toBeLessThan(1e-13);
     });
+});
+
+describe('native igMlp', () => {
+  it.skipIf(!igBackends.includes('cpu'))('cpu: identical bits with 1 and 2 threads, and an input alone or inside a batch', () => {
+    const seed = freshSeed();
+    const m = randomMlp(seed, [30, 24, 16, 6], ['gelu', 'relu', 'softmax']);
+    const x = normal([9, 30], { seed: seed + 1, dtype: 'float64' });
+    const before = getNumThreads();
+    try {
+      setNumThreads(1);
+      const one = integratedGradients(m, x, { steps: 40, backend: 'cpu', target: 2 });
+      setNumThreads(2);
+      const two = integratedGradients(m, x, { steps: 40, backend: 'cpu', target: 2 });
+      expect(firstBitMismatch(one.attributions.data, two.attributions.data), `seed=${seed}`).toBe(-1);
+      const alone = integratedGradients(m, tensor(x.data.slice(4 * 30, 5 * 30), [1, 30]), { steps: 40, backend: 'cpu', target: 2 });
+      expect(firstBitMismatch(alone.attributions.data, two.attributions.data.subarray(4 * 30, 5 * 30)), `seed=${seed}`).toBe(-1);
+    } finally {
+      setNumThreads(before);
+    }
+  });
 });
 
 describe('external models, batching, baselines', () => {

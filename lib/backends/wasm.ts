@@ -45,6 +45,7 @@ interface WasmExports {
   kx_solve(n: number, m: number, a: number, b: number, x: number, info: number): number;
   kx_gemm(h: number): number;
   kx_feature_stats(m: number, n: number, x: number, f32: number, count: number, mean: number, comoment: number): number;
+  kx_ig_mlp(spec: number, specLen: number, params: number, paramsLen: number, batch: number, x: number, base: number, target: number, steps: number, alphas: number, weights: number, avgGrad: number, outputs: number): number;
 }
 
 const STATUS: Record<number, ErrorCode> = { 1: 'E_RANGE', 2: 'E_SHAPE', 3: 'E_DTYPE', 4: 'E_OOM', 5: 'E_BACKEND', 6: 'E_INTERNAL', 7: 'E_NOT_SPD', 8: 'E_NO_CONVERGENCE' };
@@ -255,6 +256,30 @@ class WasmKernels implements Partial<Kernels> {
 
   featureStats(m: number, n: number, x: FloatArray, count: Float64Array, mean: Float64Array, comoment: Float64Array): void {
     this.run([x, count, mean, comoment], [true, 'inout', 'inout', 'inout'], ([xp, kp, mp, cp]) => this.ex.kx_feature_stats(m, n, xp, x instanceof Float32Array ? 1 : 0, kp, mp, cp), 'featureStats');
+  }
+
+  igMlp(spec: Float64Array, params: Float64Array, batch: number, x: Float64Array, base: Float64Array, target: Int32Array, alphas: Float64Array, weights: Float64Array, avgGrad: Float64Array, outputs: Float64Array): void {
+    // The module checks the spec and params' length; the other lengths follow from d_0 = spec[1].
+    const d0 = spec.length >= 2 ? spec[1] : 0;
+    const bad = (what: string, len: number, want: number) => {
+      if (len !== want) throw new KexueError('E_SHAPE', `wasm backend: igMlp: ${what} has ${len} elements, expected ${want}`);
+    };
+    if (!Number.isSafeInteger(batch) || batch < 0) throw new KexueError('E_RANGE', `wasm backend: igMlp: batch must be a non-negative integer (got ${batch})`);
+    if (alphas.length < 1) throw new KexueError('E_SHAPE', 'wasm backend: igMlp: alphas must have at least one element');
+    bad('weights', weights.length, alphas.length);
+    bad('target', target.length, batch);
+    bad('outputs', outputs.length, 2 * batch);
+    if (Number.isSafeInteger(d0) && d0 >= 1) {
+      bad('x', x.length, batch * d0);
+      bad('base', base.length, batch * d0);
+      bad('avgGrad', avgGrad.length, batch * d0);
+    }
+    this.run(
+      [spec, params, x, base, target, alphas, weights, avgGrad, outputs],
+      [true, true, true, true, true, true, true, false, false],
+      ([sp, pp, xp, bp, tp, ap, wp, gp, op]) => this.ex.kx_ig_mlp(sp, spec.length, pp, params.length, batch, xp, bp, tp, alphas.length, ap, wp, gp, op),
+      'igMlp',
+    );
   }
 
   expectedEmbedding(vocab: number, dim: number, special: Uint8Array, maskTokenId: number, a: number, b: number, c: number, table: FloatArray, out: FloatArray): void {

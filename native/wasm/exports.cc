@@ -6,6 +6,7 @@
 
 #include "attention.h"
 #include "linalg.h"
+#include "mlp.h"
 #include "philox.h"
 #include "random.h"
 
@@ -249,6 +250,14 @@ int32_t KX_EXPORT(kx_gemm)(const double* h) {
 int32_t KX_EXPORT(kx_feature_stats)(double m, double n, const void* x, int32_t f32, double* count, double* mean, double* comoment) {
   return f32 ? kx::feature_stats_update_f32(nullptr, (int64_t)m, (int64_t)n, static_cast<const float*>(x), count, mean, comoment)
              : kx::feature_stats_update_f64(nullptr, (int64_t)m, (int64_t)n, static_cast<const double*>(x), count, mean, comoment);
+}
+
+// Integrated gradients of a built-in MLP (mlp.h); sizes as doubles. The bindings check lengths.
+int32_t KX_EXPORT(kx_ig_mlp)(const double* spec, double spec_len, const double* params, double params_len, double batch,
+                             const double* x, const double* base, const int32_t* target, double steps,
+                             const double* alphas, const double* weights, double* avg_grad, double* outputs) {
+  return kx::ig_mlp_f64(nullptr, spec, (int64_t)spec_len, params, (int64_t)params_len, (int64_t)batch, x, base, target,
+                        (int64_t)steps, alphas, weights, avg_grad, outputs, 0, nullptr);
 }
 
 }  // extern "C"

@@ -1,0 +1,7 @@
+#pragma once
+#include <napi.h>
+
+namespace kxnapi {
+// igMlp (and igMlpAsync) on `exports`: integrated gradients of a built-in MLP (native/core/mlp.h).
+void register_mlp_ops(Napi::Env env, Napi::Object exports);
+}  // namespace kxnapi
