@@ -87,3 +87,4 @@ export {
   type MlpLayerSpec,
   type MlpActivation,
 } from './ops/ig.js';
+export { saveModel, loadModel, modelToBuffers, modelFromBuffers, type ModelJson } from './io/model.js';

@@ -4,10 +4,17 @@
 // baselines, and errors. Tolerances: exact cases 1e-12 relative (rounding in sums of at most a
 // few hundred terms); backends 1e-12 (float64 everywhere, different summation orders); finite
 // differences 1e-6 (central differences with h = 1e-5 have O(h^2) truncation).
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   integratedGradients,
   integratedGradientsAsync,
+  loadModel,
+  modelFromBuffers,
+  modelToBuffers,
+  saveModel,
   mlp,
   backends,
   getNumThreads,
@@ -179,6 +186,33 @@ describe('the built-in MLP', () => {
       expect(relFro(got.output, ref.output)).toBeLessThan(1e-13);
       expect(relFro(got.baselineOutput, ref.baselineOutput)).toBeLessThan(1e-13);
     });
+});
+
+describe('saving and loading built-in models', () => {
+  it('save/load round trip gives the same parameters and attributions; malformed files are E_FORMAT', () => {
+    const seed = freshSeed();
+    const m = randomMlp(seed, [7, 5, 3], ['gelu', 'softmax']);
+    const dir = mkdtempSync(join(tmpdir(), 'kexue-model-'));
+    try {
+      const path = join(dir, 'net.json');
+      saveModel(m, path);
+      expect(existsSync(join(dir, 'net.bin'))).toBe(true);
+      const back = loadModel(path);
+      expect([...back.params]).toEqual([...m.params]);
+      expect(back.activations).toEqual(m.activations);
+      const x = normal([2, 7], { seed, dtype: 'float64' });
+      expect([...integratedGradients(back, x).attributions.data]).toEqual([...integratedGradients(m, x).attributions.data]);
+      const { json, weights } = modelToBuffers(m);
+      expect([...modelFromBuffers(JSON.parse(JSON.stringify(json)), weights).params]).toEqual([...m.params]);
+      expect(errorCode(() => modelFromBuffers(json, weights.subarray(8)))).toBe('E_FORMAT');
+      expect(errorCode(() => modelFromBuffers({ ...json, activations: ['softmax', 'relu'] }, weights))).toBe('E_FORMAT');
+      expect(errorCode(() => modelFromBuffers({ kexue: 'nope' }, weights))).toBe('E_FORMAT');
+      writeFileSync(join(dir, 'bad.json'), '{ not json');
+      expect(errorCode(() => loadModel(join(dir, 'bad.json')))).toBe('E_FORMAT');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('native igMlp', () => {
