@@ -79,6 +79,7 @@ export {
   integratedGradients,
   integratedGradientsAsync,
   tokenAttributions,
+  fromTfjs,
   type IgMethod,
   type IgOptions,
   type IgResult,

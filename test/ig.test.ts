@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import {
   integratedGradients,
   integratedGradientsAsync,
+  fromTfjs,
   loadModel,
   modelFromBuffers,
   modelToBuffers,
@@ -212,6 +213,39 @@ describe('saving and loading built-in models', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the tfjs adapter', () => {
+  it('fromTfjs gives the built-in MLP\'s attributions with the same weights (float32 tolerance)', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    await tf.setBackend('cpu');
+    const seed = freshSeed();
+    const m = randomMlp(seed, [9, 12, 4], ['tanh', 'softmax']);
+    const tm = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [9], units: 12, activation: 'tanh' }), tf.layers.dense({ units: 4, activation: 'softmax' })],
+    });
+    // PyTorch layout [out, in] -> tfjs kernel [in, out]
+    let o = 0;
+    const ws: ReturnType<typeof tf.tensor>[] = [];
+    for (let l = 0; l < 2; l++) {
+      const din = m.dims[l], dout = m.dims[l + 1];
+      const W = m.params.slice(o, o + dout * din);
+      o += dout * din;
+      ws.push(tf.tensor(Float32Array.from({ length: din * dout }, (_, k) => W[(k % dout) * din + Math.floor(k / dout)]), [din, dout]));
+      ws.push(tf.tensor(Float32Array.from(m.params.slice(o, o + dout)), [dout]));
+      o += dout;
+    }
+    tm.setWeights(ws);
+    const x = normal([3, 9], { seed: seed + 1, dtype: 'float64' });
+    const opts = { steps: 16, target: [0, 3, 1] };
+    const viaTf = integratedGradients(fromTfjs(tm as never, { tf }), x, opts);
+    const builtin = integratedGradients(m, x, opts);
+    expect(relFro(viaTf.attributions.data, builtin.attributions.data), `seed=${seed}`).toBeLessThan(1e-5);
+    expect(relFro(viaTf.output, builtin.output)).toBeLessThan(1e-6);
+    // the default tf comes from require('@tensorflow/tfjs')
+    expect(relFro(integratedGradients(fromTfjs(tm as never), x, opts).attributions.data, builtin.attributions.data)).toBeLessThan(1e-5);
+    expect(errorCode(() => fromTfjs({} as never))).toBe('E_ARG');
   });
 });
 

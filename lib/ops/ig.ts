@@ -5,6 +5,7 @@
 // The engine is written once as a plan (a generator yielding the model calls) and runs
 // synchronously or, for integratedGradientsAsync, awaiting Promise-returning callbacks and running
 // the kernels off the event loop.
+import { createRequire } from 'node:module';
 import { KexueError } from '../errors.js';
 import { Tensor, describe, type FloatArray } from '../tensor.js';
 import { backendOpt, options, type OpOptions } from './args.js';
@@ -458,4 +459,71 @@ export function tokenAttributions(attributions: Tensor): Tensor<Float64Array> {
     out[t] = s;
   }
   return new Tensor(out, [B, N]);
+}
+
+// ---- tfjs adapter ---------------------------------------------------------------------------------
+
+/** The parts of @tensorflow/tfjs the adapter uses (any tfjs flavour: tfjs, tfjs-node, ...). */
+interface TfLike {
+  tidy<T>(fn: () => T): T;
+  tensor(values: Float32Array, shape: number[], dtype?: string): TfTensor;
+  oneHot(indices: TfTensor, depth: number): TfTensor;
+  tensor1d(values: Int32Array, dtype: 'int32'): TfTensor;
+  grad(f: (x: TfTensor) => TfTensor): (x: TfTensor) => TfTensor;
+}
+interface TfTensor {
+  mul(b: TfTensor): TfTensor;
+  sum(axis?: number): TfTensor;
+  dataSync(): Float32Array | Int32Array | Uint8Array;
+  shape: number[];
+  dispose(): void;
+}
+interface TfModel {
+  predict(x: TfTensor): TfTensor | TfTensor[];
+  apply?(x: TfTensor): TfTensor | TfTensor[];
+  outputs?: { shape: (number | null)[] }[];
+}
+
+/**
+ * An ExternalModel from a tfjs LayersModel (or anything with predict(x) -> [P, classes]): output
+ * takes the target column, gradient is tf.grad of sum(model(x) * oneHot(target)), which gives each
+ * row's own gradient. tfjs computes in float32. `tf` defaults to require('@tensorflow/tfjs') (an
+ * optional peer dependency); pass your own namespace for tfjs-node or a custom build.
+ */
+export function fromTfjs(model: TfModel, opts: { tf?: unknown } = {}): ExternalModel {
+  const op = 'fromTfjs';
+  if (model === null || typeof model !== 'object' || typeof model.predict !== 'function')
+    throw new KexueError('E_ARG', `${op}: expected a tfjs model with predict(); got ${describe(model)}`);
+  let tf = opts.tf as TfLike | undefined;
+  if (tf === undefined) {
+    try {
+      tf = createRequire(import.meta.url)('@tensorflow/tfjs') as TfLike;
+    } catch (e) {
+      throw new KexueError('E_BACKEND', `${op}: @tensorflow/tfjs is not installed (npm install @tensorflow/tfjs), or pass { tf }: ${(e as Error).message}`);
+    }
+  }
+  const t = tf;
+  const run = (x: TfTensor): TfTensor => {
+    const y = (model.apply ? model.apply(x) : model.predict(x)) as TfTensor | TfTensor[];
+    return Array.isArray(y) ? y[0] : y;
+  };
+  const asTf = (points: Tensor<Float64Array>) => t.tensor(Float32Array.from(points.data), [...points.shape], 'float32');
+  return {
+    output(points, target) {
+      return t.tidy(() => {
+        const y = run(asTf(points));
+        const depth = y.shape[y.shape.length - 1];
+        return Float64Array.from(y.mul(t.oneHot(t.tensor1d(target, 'int32'), depth)).sum(-1).dataSync());
+      });
+    },
+    gradient(points, target) {
+      return t.tidy(() => {
+        const x = asTf(points);
+        const depth = run(x).shape.at(-1)!;
+        const mask = t.oneHot(t.tensor1d(target, 'int32'), depth);
+        const g = t.grad((xx: TfTensor) => run(xx).mul(mask).sum())(x);
+        return Float64Array.from(g.dataSync());
+      });
+    },
+  };
 }
