@@ -89,3 +89,4 @@ export {
   type MlpActivation,
 } from './ops/ig.js';
 export { saveModel, loadModel, modelToBuffers, modelFromBuffers, type ModelJson } from './io/model.js';
+export { attentionBlock, AttentionBlock, type AttentionBlockConfig } from './ops/attention_block.js';

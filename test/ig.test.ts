@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import {
   integratedGradients,
   integratedGradientsAsync,
+  attentionBlock,
   fromTfjs,
   loadModel,
   modelFromBuffers,
@@ -246,6 +247,50 @@ describe('the tfjs adapter', () => {
     // the default tf comes from require('@tensorflow/tfjs')
     expect(relFro(integratedGradients(fromTfjs(tm as never), x, opts).attributions.data, builtin.attributions.data)).toBeLessThan(1e-5);
     expect(errorCode(() => fromTfjs({} as never))).toBe('E_ARG');
+  });
+});
+
+describe('the built-in attention block', () => {
+  const seed = freshSeed();
+  const d = 6, H = 2, dh = 4, c = 3, N = 5;
+  const W = (rows: number, cols: number, k: number) => normal([rows, cols], { seed: seed + k, dtype: 'float64', std: 1 / Math.sqrt(cols) });
+  const block = (mask: 'none' | 'causal' | 'noSelf', backend?: 'js' | 'cpu' | 'wasm', pooling: 'mean' | number = 'mean') =>
+    attentionBlock({ wq: W(H * dh, d, 1), wk: W(H * dh, d, 2), wv: W(H * dh, d, 3), bq: W(1, H * dh, 4).reshape([H * dh]), wo: W(c, H * dh, 5), bo: W(1, c, 6).reshape([c]), heads: H, mask, backend, pooling });
+  const x = normal([2, N, d], { seed: seed + 9, dtype: 'float64' });
+
+  it('gradient equals central finite differences (causal, noSelf, none; mean and token pooling)', () => {
+    for (const [mask, pooling] of [['none', 'mean'], ['causal', 'mean'], ['noSelf', 2]] as const) {
+      const b = block(mask, undefined, pooling);
+      const tg = Int32Array.of(1, 2);
+      const g = b.gradient(x as never, tg);
+      const h = 1e-5;
+      for (const i of [0, 7, 13, 29, 31, 59]) {
+        const xp = x.data.slice(), xm = x.data.slice();
+        xp[i] += h;
+        xm[i] -= h;
+        const fp = b.output(tensor(xp, [2, N, d]) as never, tg), fm = b.output(tensor(xm, [2, N, d]) as never, tg);
+        const p = Math.floor(i / (N * d));
+        expect(Math.abs(g[i] - (fp[p] - fm[p]) / (2 * h)), `seed=${seed} ${mask} i=${i}`).toBeLessThan(1e-7);
+      }
+    }
+  });
+
+  it('integrated gradients: completeness, and every backend agrees with js to 1e-12', () => {
+    const ref = integratedGradients(block('causal', 'js'), x, { steps: 64, target: [0, 2], internalBatchSize: 32 });
+    expect(Math.max(...ref.delta.map(Math.abs)), `seed=${seed}`).toBeLessThan(1e-8);
+    for (const be of backends().filter((b) => b.available && b.name !== 'cuda').map((b) => b.name as 'cpu' | 'wasm')) {
+      const r = integratedGradients(block('causal', be), x, { steps: 64, target: [0, 2], internalBatchSize: 32 });
+      expect(relFro(r.attributions.data, ref.attributions.data), `seed=${seed} ${be}`).toBeLessThan(1e-12);
+    }
+    expect(tokenAttributions(ref.attributions).shape).toEqual([2, N]);
+  });
+
+  it('bad configuration and inputs', () => {
+    expect(errorCode(() => attentionBlock({ wq: W(8, d, 1), wk: W(8, d, 2), wv: W(8, d, 3), wo: W(c, 8, 5), heads: 3 }))).toBe('E_RANGE');
+    expect(errorCode(() => attentionBlock({ wq: W(8, d, 1), wk: W(8, d + 1, 2), wv: W(8, d, 3), wo: W(c, 8, 5), heads: 2 }))).toBe('E_SHAPE');
+    expect(errorCode(() => integratedGradients(block('none'), x, { target: 3 }))).toBe('E_RANGE');
+    expect(errorCode(() => integratedGradients(block('none'), normal([2, N, d + 1], { seed: 1, dtype: 'float64' })))).toBe('E_SHAPE');
+    expect(errorCode(() => integratedGradients(block('none', undefined, 9), x))).toBe('E_RANGE');
   });
 });
 

@@ -183,6 +183,8 @@ type Values = ArrayLike<number> | Tensor;
 export interface ExternalModel {
   output(points: Tensor<Float64Array>, target: Int32Array): Maybe<Values>;
   gradient(points: Tensor<Float64Array>, target: Int32Array): Maybe<Values>;
+  /** Optional: throw a KexueError for an input shape [B, ...features] or targets the model cannot take, before any call. */
+  check?(shape: readonly number[], target: Int32Array): void;
 }
 
 // ---- options and result ----------------------------------------------------------------------------
@@ -299,6 +301,7 @@ function* igPlan(model: Mlp | ExternalModel, input: Tensor, opts: IgOptions, op:
     if (!Number.isInteger(v) || v < 0 || v >= max)
       throw new KexueError('E_RANGE', `${op}: target ${v}${typeof t === 'number' ? '' : ` (input ${b})`} is out of range${builtin ? ` [0, ${max})` : ''}`);
   }
+  if (!builtin && typeof (model as ExternalModel).check === 'function') (model as ExternalModel).check!(shape, target);
   // baselines
   const bl = o.baseline ?? 'zeros';
   const baselines: Float64Array[] = [];
