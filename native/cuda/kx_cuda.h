@@ -305,5 +305,18 @@ Status eigh_batched_f32(int64_t count, int64_t n, const float* a, float* values,
                         char* err, size_t errlen);
 }  // namespace emu
 
+// ---- integrated gradients of a built-in MLP (native/cuda/ig_mlp.cu) ----------------------------
+// kx::ig_mlp_f64 (native/core/mlp.h) on the GPU: host pointers, synchronous, thread-safe (own
+// stream and buffers per call). Same arguments (steps after weights here), checks, errors and
+// results as the CPU kernel up to rounding (~1e-13 relative: the GEMMs sum in another order and
+// without FMA; erf / exp / tanh are CUDA's). Memory is bounded by a chunk of 64 inputs and 512
+// path points per batch, never by batch x steps. The checks run first (a bad argument gives the
+// CPU kernel's status and message even without a GPU); a null pointer with data to read or write:
+// E_INTERNAL; no device: E_BACKEND "no CUDA device: <reason>"; CUDA errors: E_BACKEND / E_OOM.
+Status ig_mlp_f64(const double* spec, int64_t spec_len, const double* params, int64_t params_len,
+                  int64_t batch, const double* x, const double* base, const int32_t* target,
+                  const double* alphas, const double* weights, int64_t steps, double* avg_grad,
+                  double* outputs, char* err, size_t errlen);
+
 }  // namespace cuda
 }  // namespace kx

@@ -104,6 +104,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   kxnapi::register_cuda_random_ops(env, cuda);
   kxnapi::register_cuda_attention_ops(env, cuda);
   kxnapi::register_cuda_linalg_ops(env, cuda);
+  kxnapi::register_cuda_mlp_ops(env, cuda);
   exports.Set("cuda", cuda);
   return exports;
 }

@@ -6,12 +6,16 @@
 //       x, base, avgGrad [batch, d_0]; target [batch]; alphas, weights [steps >= 1];
 //       outputs [2 batch] = F(x_b), F(base_b). pointsPerBatch (optional, tests): path points per
 //       internal batch, 0 or absent for the kernel's choice (the results do not depend on it).
+//   cuda.igMlp / cuda.igMlpAsync (CUDA builds): the same arguments on kx::cuda::ig_mlp_f64.
 #include "ops_mlp.h"
 
 #include <string>
 
 #include "mlp.h"
 #include "op_call.h"
+#if defined(KX_WITH_CUDA)
+#include "kx_cuda.h"
+#endif
 #include "thread_pool.h"
 
 namespace kxnapi {
@@ -46,6 +50,8 @@ bool overlap(const void* a, size_t na, const void* b, size_t nb) {
   return pa < pb + nb && pb < pa + na;
 }
 
+// Cuda: the `cuda` object's form (kx::cuda::ig_mlp_f64; pointsPerBatch is accepted and ignored).
+template <bool Cuda>
 bool parse_ig_mlp(const Napi::CallbackInfo& info, OpCall* call) {
   double *spec, *params, *x, *base, *alphas, *weights, *avg, *out;
   void* tgt = nullptr;
@@ -81,6 +87,18 @@ bool parse_ig_mlp(const Napi::CallbackInfo& info, OpCall* call) {
   if (overlap(avg, ng * B8, out, no * B8)) return fail(info, "avgGrad must not overlap outputs", "E_RANGE");
   const int32_t* target = static_cast<const int32_t*>(tgt);
   const int64_t steps = (int64_t)na;
+#if defined(KX_WITH_CUDA)
+  if (Cuda) {
+    call->run = [=](std::string* err) {
+      char buf[512] = {0};
+      const kx::Status s = kx::cuda::ig_mlp_f64(spec, (int64_t)ns, params, (int64_t)np, batch, x, base, target, alphas,
+                                                weights, steps, avg, out, buf, sizeof buf);
+      if (s != kx::OK) *err = std::string("kexue cuda igMlp: ") + buf;
+      return s;
+    };
+    return true;
+  }
+#endif
   call->run = [=](std::string* err) {
     const char* w = nullptr;
     const kx::Status s = kx::ig_mlp_f64(pool(), spec, (int64_t)ns, params, (int64_t)np, batch, x, base, target, steps,
@@ -93,6 +111,16 @@ bool parse_ig_mlp(const Napi::CallbackInfo& info, OpCall* call) {
 
 }  // namespace
 
-void register_mlp_ops(Napi::Env env, Napi::Object exports) { KX_EXPORT_OP(exports, "igMlp", parse_ig_mlp); }
+void register_mlp_ops(Napi::Env env, Napi::Object exports) { KX_EXPORT_OP(exports, "igMlp", parse_ig_mlp<false>); }
+
+// The cuda object's igMlp / igMlpAsync: same arguments, the GPU kernel (native/cuda/ig_mlp.cu).
+void register_cuda_mlp_ops(Napi::Env env, Napi::Object cuda) {
+#if defined(KX_WITH_CUDA)
+  KX_EXPORT_OP(cuda, "igMlp", parse_ig_mlp<true>);
+#else
+  (void)env;
+  (void)cuda;
+#endif
+}
 
 }  // namespace kxnapi
