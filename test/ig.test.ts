@@ -199,13 +199,20 @@ describe('saving and loading built-in models', () => {
       const path = join(dir, 'net.json');
       saveModel(m, path);
       expect(existsSync(join(dir, 'net.bin'))).toBe(true);
-      const back = loadModel(path);
+      const back = loadModel(path) as ReturnType<typeof mlp>;
       expect([...back.params]).toEqual([...m.params]);
       expect(back.activations).toEqual(m.activations);
       const x = normal([2, 7], { seed, dtype: 'float64' });
       expect([...integratedGradients(back, x).attributions.data]).toEqual([...integratedGradients(m, x).attributions.data]);
       const { json, weights } = modelToBuffers(m);
-      expect([...modelFromBuffers(JSON.parse(JSON.stringify(json)), weights).params]).toEqual([...m.params]);
+      expect([...(modelFromBuffers(JSON.parse(JSON.stringify(json)), weights) as ReturnType<typeof mlp>).params]).toEqual([...m.params]);
+      // the attention block too
+      const W = (r: number, c: number, k: number) => normal([r, c], { seed: seed + k, dtype: 'float64' });
+      const blk = attentionBlock({ wq: W(4, 3, 1), wk: W(4, 3, 2), wv: W(4, 3, 3), bv: W(1, 4, 4).reshape([4]), wo: W(2, 4, 5), heads: 2, mask: 'causal', pooling: 1 });
+      saveModel(blk, join(dir, 'blk.json'));
+      const blk2 = loadModel(join(dir, 'blk.json'));
+      const xb = normal([2, 3, 3], { seed, dtype: 'float64' });
+      expect([...integratedGradients(blk2, xb, { steps: 8, target: 1 }).attributions.data]).toEqual([...integratedGradients(blk, xb, { steps: 8, target: 1 }).attributions.data]);
       expect(errorCode(() => modelFromBuffers(json, weights.subarray(8)))).toBe('E_FORMAT');
       expect(errorCode(() => modelFromBuffers({ ...json, activations: ['softmax', 'relu'] }, weights))).toBe('E_FORMAT');
       expect(errorCode(() => modelFromBuffers({ kexue: 'nope' }, weights))).toBe('E_FORMAT');

@@ -7,14 +7,24 @@ import { basename, dirname, join } from 'node:path';
 import { KexueError } from '../errors.js';
 import { Tensor, describe } from '../tensor.js';
 import { Mlp, mlp, type MlpActivation } from '../ops/ig.js';
+import { AttentionBlock, attentionBlockFromPacked } from '../ops/attention_block.js';
+import type { MaskKind } from '../ops/attention.js';
 
 export interface ModelJson {
   kexue: 'model';
   version: 1;
-  kind: 'mlp';
-  /** layer widths d_0..d_L */
-  dims: number[];
-  activations: MlpActivation[];
+  kind: 'mlp' | 'attentionBlock';
+  /** mlp: layer widths d_0..d_L */
+  dims?: number[];
+  /** mlp */
+  activations?: MlpActivation[];
+  /** attentionBlock: sizes and options (weights packed as wq, bq, wk, bk, wv, bv, wo, bo) */
+  d?: number;
+  inner?: number;
+  classes?: number;
+  heads?: number;
+  mask?: MaskKind | MaskKind[];
+  pooling?: 'mean' | number;
   /** the weights file, relative to the JSON file */
   weights: string;
   dtype: 'float64';
@@ -28,23 +38,41 @@ function formatError(message: string): KexueError {
 }
 
 /** The model as a JSON description and its weights (raw little-endian float64). */
-export function modelToBuffers(model: Mlp, weightsName = 'weights.bin'): { json: ModelJson; weights: Uint8Array } {
-  if (!(model instanceof Mlp)) throw new KexueError('E_ARG', `modelToBuffers: expected a built-in model (mlp(...)); got ${describe(model)}`);
-  const p = model.params.slice();
+export function modelToBuffers(model: Mlp | AttentionBlock, weightsName = 'weights.bin'): { json: ModelJson; weights: Uint8Array } {
+  if (!(model instanceof Mlp) && !(model instanceof AttentionBlock))
+    throw new KexueError('E_ARG', `modelToBuffers: expected a built-in model (mlp(...) or attentionBlock(...)); got ${describe(model)}`);
+  const p = model instanceof Mlp ? model.params.slice() : model.packedWeights();
   const bytes = new Uint8Array(p.buffer);
   if (!LE) for (let i = 0; i < bytes.length; i += 8) bytes.subarray(i, i + 8).reverse();
+  const common = { kexue: 'model', version: 1, weights: weightsName, dtype: 'float64', byteLength: bytes.length } as const;
+  if (model instanceof Mlp) return { json: { ...common, kind: 'mlp', dims: [...model.dims], activations: [...model.activations] }, weights: bytes };
+  const mask = typeof model.mask === 'string' ? model.mask : [...model.mask];
   return {
-    json: { kexue: 'model', version: 1, kind: 'mlp', dims: [...model.dims], activations: [...model.activations], weights: weightsName, dtype: 'float64', byteLength: bytes.length },
+    json: { ...common, kind: 'attentionBlock', d: model.d, inner: model.inner, classes: model.classes, heads: model.heads, mask, pooling: model.pooling },
     weights: bytes,
   };
 }
 
 /** The model back from modelToBuffers' output (E_FORMAT when they do not fit together). */
-export function modelFromBuffers(json: unknown, weights: Uint8Array): Mlp {
+export function modelFromBuffers(json: unknown, weights: Uint8Array): Mlp | AttentionBlock {
   const j = json as Partial<ModelJson> | null;
-  if (j === null || typeof j !== 'object' || j.kexue !== 'model' || j.kind !== 'mlp') throw formatError('not a kexue model description (expected { kexue: "model", kind: "mlp", ... })');
+  if (j === null || typeof j !== 'object' || j.kexue !== 'model' || (j.kind !== 'mlp' && j.kind !== 'attentionBlock'))
+    throw formatError('not a kexue model description (expected { kexue: "model", kind: "mlp" | "attentionBlock", ... })');
   if (j.version !== 1) throw formatError(`unsupported model version ${describe(j.version)} (this kexue reads version 1)`);
   if (j.dtype !== 'float64') throw formatError(`unsupported weights dtype ${describe(j.dtype)} (expected 'float64')`);
+  if (!(weights instanceof Uint8Array) || weights.length % 8 !== 0 || j.byteLength !== weights.length)
+    throw formatError(`the weights have ${weights?.length} bytes; byteLength says ${describe(j.byteLength)}`);
+  if (j.kind === 'attentionBlock') {
+    const { d, inner, classes, heads } = j;
+    if (![d, inner, classes, heads].every((v) => Number.isInteger(v) && (v as number) >= 1)) throw formatError('attentionBlock: d, inner, classes and heads must be positive integers');
+    const copy = weights.slice();
+    if (!LE) for (let i = 0; i < copy.length; i += 8) copy.subarray(i, i + 8).reverse();
+    try {
+      return attentionBlockFromPacked({ d: d!, inner: inner!, classes: classes!, heads: heads! }, { mask: j.mask, pooling: j.pooling }, new Float64Array(copy.buffer));
+    } catch (e) {
+      throw formatError(`the model description is invalid: ${(e as Error).message}`);
+    }
+  }
   const dims = j.dims, acts = j.activations;
   if (!Array.isArray(dims) || dims.length < 2 || !dims.every((d) => Number.isInteger(d) && d >= 1)) throw formatError('dims must be at least two positive integers');
   if (!Array.isArray(acts) || acts.length !== dims.length - 1) throw formatError(`activations must have ${dims.length - 1} entries`);
@@ -72,7 +100,7 @@ export function modelFromBuffers(json: unknown, weights: Uint8Array): Mlp {
 }
 
 /** Writes NAME.json and, beside it, NAME.bin (or the weights file named). */
-export function saveModel(model: Mlp, jsonPath: string, weightsPath?: string): void {
+export function saveModel(model: Mlp | AttentionBlock, jsonPath: string, weightsPath?: string): void {
   const bin = weightsPath ?? jsonPath.replace(/\.json$/i, '') + '.bin';
   const rel = dirname(bin) === dirname(jsonPath) ? basename(bin) : bin;
   const { json, weights } = modelToBuffers(model, rel);
@@ -81,7 +109,7 @@ export function saveModel(model: Mlp, jsonPath: string, weightsPath?: string): v
 }
 
 /** Reads a model saved by saveModel. */
-export function loadModel(jsonPath: string): Mlp {
+export function loadModel(jsonPath: string): Mlp | AttentionBlock {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(jsonPath, 'utf8'));

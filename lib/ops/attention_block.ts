@@ -138,6 +138,16 @@ export class AttentionBlock implements ExternalModel {
     for (const t of target) if (t < 0 || t >= this.classes) throw new KexueError('E_RANGE', `attentionBlock: target ${t} is out of range [0, ${this.classes})`);
   }
 
+  /** The weights packed as wq, bq, wk, bk, wv, bv, wo, bo (float64; the saved model's layout). */
+  packedWeights(): Float64Array {
+    const w = this.#w;
+    const parts = [w.q, w.bq, w.k, w.bk, w.v, w.bv, w.o, w.bo];
+    const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
+    let o = 0;
+    for (const p of parts) out.set(p, o), (o += p.length);
+    return out;
+  }
+
   /** Called by integratedGradients before any path point: input shape and targets. */
   check(shape: readonly number[], target: Int32Array): void {
     this.#shape(new Tensor(new Float64Array(0), [0, ...shape.slice(1)]));
@@ -177,6 +187,27 @@ export class AttentionBlock implements ExternalModel {
     parts.forEach(([dz, W], i) => runOp('gemm', this.backend, [rows, this.d, this.inner, dz, this.inner, false, W, this.d, false, dX, this.d, 1, i === 0 ? 0 : 1]));
     return dX;
   }
+}
+
+/** The inverse of packedWeights: a block from its sizes, options and packed weights. */
+export function attentionBlockFromPacked(
+  sizes: { d: number; inner: number; classes: number; heads: number },
+  rest: { mask?: MaskKind | readonly MaskKind[]; pooling?: 'mean' | number },
+  p: Float64Array,
+): AttentionBlock {
+  const { d, inner, classes, heads } = sizes;
+  const want = 3 * (inner * d + inner) + classes * inner + classes;
+  if (p.length !== want) throw new KexueError('E_SHAPE', `attentionBlock: ${p.length} packed weights; the sizes need ${want}`);
+  let o = 0;
+  const take = (shape: number[]) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const t = new Tensor(p.slice(o, o + n), shape);
+    o += n;
+    return t;
+  };
+  const wq = take([inner, d]), bq = take([inner]), wk = take([inner, d]), bk = take([inner]), wv = take([inner, d]), bv = take([inner]);
+  const wo = take([classes, inner]), bo = take([classes]);
+  return new AttentionBlock({ wq, bq, wk, bk, wv, bv, wo, bo, heads, ...rest });
 }
 
 /** One self-attention layer plus an output projection, as a model for integratedGradients. */
