@@ -90,3 +90,4 @@ export {
 } from './ops/ig.js';
 export { saveModel, loadModel, modelToBuffers, modelFromBuffers, type ModelJson } from './io/model.js';
 export { attentionBlock, AttentionBlock, type AttentionBlockConfig } from './ops/attention_block.js';
+export { sectorProbability } from './ops/sector.js';
