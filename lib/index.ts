@@ -91,3 +91,4 @@ export {
 export { saveModel, loadModel, modelToBuffers, modelFromBuffers, type ModelJson } from './io/model.js';
 export { attentionBlock, AttentionBlock, type AttentionBlockConfig } from './ops/attention_block.js';
 export { sectorProbability } from './ops/sector.js';
+export { singularValues, attentionRank, type AttentionRank } from './ops/rank.js';
