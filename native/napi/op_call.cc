@@ -1,5 +1,7 @@
 #include "op_call.h"
 
+#include "thread_pool.h"
+
 #include "philox.h"
 
 #if defined(__linux__)
@@ -10,6 +12,15 @@
 namespace kxnapi {
 
 const char* status_code(kx::Status s) { return kx::status_name(s); }
+
+bool throw_range(const Napi::CallbackInfo& info, const std::string& prefix, const std::string& msg, const char* code) {
+  Napi::RangeError e = Napi::RangeError::New(info.Env(), prefix + msg);
+  e.Set("code", Napi::String::New(info.Env(), code));
+  e.ThrowAsJavaScriptException();
+  return false;
+}
+
+const kx::Exec* pool() { return ThreadPool::instance().exec(); }
 
 Napi::Error make_error(Napi::Env env, kx::Status s, const std::string& msg) {
   Napi::Error e = Napi::Error::New(env, msg.empty() ? std::string("kexue native kernel failed: ") + status_code(s) : msg);

@@ -29,6 +29,13 @@ Napi::Value run_async(const Napi::CallbackInfo& info, ParseFn parse);
 
 Napi::Error make_error(Napi::Env env, kx::Status s, const std::string& msg);
 
+// Throws a RangeError "<prefix><msg>" with `code` (pending exception) and returns false, for the
+// ops' own size and overlap checks.
+bool throw_range(const Napi::CallbackInfo& info, const std::string& prefix, const std::string& msg, const char* code);
+
+// The thread pool's Exec, which every native kernel call runs on.
+const kx::Exec* pool();
+
 // Argument helpers: each throws a TypeError naming the argument and returns false on mismatch.
 bool arg_typed(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type type, const char* what,
                void** data, size_t* length, OpCall* call, bool nullable = false);

@@ -26,15 +26,10 @@ namespace kxnapi {
 
 namespace {
 
-const kx::Exec* pool() { return ThreadPool::instance().exec(); }
-
 constexpr int64_t kMaxDim = 2147483647;  // products of two sizes stay far from int64 overflow
 
 bool fail(const Napi::CallbackInfo& info, const std::string& msg, const char* code = "E_SHAPE") {
-  Napi::RangeError e = Napi::RangeError::New(info.Env(), "kexue native linalg: " + msg);
-  e.Set("code", Napi::String::New(info.Env(), code));
-  e.ThrowAsJavaScriptException();
-  return false;
+  return throw_range(info, "kexue native linalg: ", msg, code);
 }
 
 bool arg_size(const Napi::CallbackInfo& info, size_t i, const char* what, int64_t* out) {

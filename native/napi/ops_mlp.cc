@@ -22,13 +22,8 @@ namespace kxnapi {
 
 namespace {
 
-const kx::Exec* pool() { return ThreadPool::instance().exec(); }
-
 bool fail(const Napi::CallbackInfo& info, const std::string& msg, const char* code = "E_SHAPE") {
-  Napi::RangeError e = Napi::RangeError::New(info.Env(), "kexue native igMlp: " + msg);
-  e.Set("code", Napi::String::New(info.Env(), code));
-  e.ThrowAsJavaScriptException();
-  return false;
+  return throw_range(info, "kexue native igMlp: ", msg, code);
 }
 
 bool arg_f64(const Napi::CallbackInfo& info, size_t i, const char* what, double** data, size_t* len, OpCall* call) {

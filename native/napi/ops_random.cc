@@ -14,13 +14,8 @@ namespace kxnapi {
 
 namespace {
 
-const kx::Exec* pool() { return ThreadPool::instance().exec(); }
-
 bool fail(const Napi::CallbackInfo& info, const std::string& msg, const char* code = "E_SHAPE") {
-  Napi::RangeError e = Napi::RangeError::New(info.Env(), "kexue native: " + msg);
-  e.Set("code", Napi::String::New(info.Env(), code));
-  e.ThrowAsJavaScriptException();
-  return false;
+  return throw_range(info, "kexue native: ", msg, code);
 }
 
 // A Float32Array or Float64Array argument.
