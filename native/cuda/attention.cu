@@ -926,6 +926,12 @@ KX_AHD void tc_block(X& x, const Launch& L, int64_t blk, uint16_t* smem) {
           const uint16_t* vb = Vs + (kk * 16 + 2 * t) * ldv + ng * 8 + g;
 #pragma unroll
           for (int n = 0; n < 8; ++n) {
+            // n-tiles past the last one in use are not multiplied; their columns may lie past
+            // the row pitch ldv, so their last key rows would read past the tile's shared memory
+            if (ng + n >= nv8) {
+              s.b[n][0] = s.b[n][1] = 0u;
+              continue;
+            }
             const uint16_t* p = vb + n * 8;
             s.b[n][0] = (uint32_t)p[0] | ((uint32_t)p[ldv] << 16);
             s.b[n][1] = (uint32_t)p[8 * ldv] | ((uint32_t)p[9 * ldv] << 16);

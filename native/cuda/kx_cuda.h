@@ -230,7 +230,7 @@ constexpr int64_t kBatchedMaxN = 32;
 // 1e6, when the proxy or the residual stalls (after 10 iterations, above 0.999 x its best so far),
 // the residual is non-finite, or max_iterations (>= 1) pass. A = 0 gives X = 0 after 0 iterations
 // (inverse: E_NOT_SPD). iterations[count] (steps taken) and residual[count] (the last residual
-// computed, 0 if none) may be null. Non-finite input: E_RANGE.
+// computed; +infinity for a matrix that stopped before any was, 0 for A = 0) may be null. Non-finite input: E_RANGE.
 Status sqrtm_newton_schulz_f64(int64_t count, int64_t n, const double* a, double* x, bool inverse,
                                double tol, int32_t max_iterations, int32_t* iterations,
                                double* residual, char* err, size_t errlen);

@@ -971,7 +971,7 @@ Status ns_chunk(Env& e, NsBufs<T>& b, int64_t first, int64_t cnt, int64_t n, con
     st.isq = c > 0 ? 1.0 / st.sq : 0.0;
     st.best = HUGE_VAL;
     st.best_proxy = HUGE_VAL;
-    st.res = 0;
+    st.res = HUGE_VAL;  // until a residual is computed: a matrix that stops before never passes tol
     st.it = 0;
     st.pad = 0;
     if (c == 0 && inverse) {
@@ -979,8 +979,8 @@ Status ns_chunk(Env& e, NsBufs<T>& b, int64_t first, int64_t cnt, int64_t n, con
           (long long)(first + m));
       return E_NOT_SPD;
     }
-    if (c == 0) {  // X = 0, no iteration
-      st.status = NS_CONVERGED, st.emit = 1, act_h[m] = 0, invc_h[m] = 0;
+    if (c == 0) {  // X = 0, no iteration, exact
+      st.status = NS_CONVERGED, st.emit = 1, act_h[m] = 0, invc_h[m] = 0, st.res = 0;
     } else {
       st.status = NS_RUNNING, st.emit = 0, act_h[m] = 1, invc_h[m] = 1.0 / c;
       ++running;
