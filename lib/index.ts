@@ -92,3 +92,31 @@ export { saveModel, loadModel, modelToBuffers, modelFromBuffers, type ModelJson 
 export { attentionBlock, AttentionBlock, type AttentionBlockConfig } from './ops/attention_block.js';
 export { sectorProbability } from './ops/sector.js';
 export { singularValues, attentionRank, type AttentionRank } from './ops/rank.js';
+export { ttaStack, randomTtaWeights, type TtaWeights, type TtaLayer, type TtaOptions, type TtaResult, type RandomTtaOptions } from './ops/tta.js';
+export {
+  transformerForward,
+  randomTransformer,
+  validateTransformer,
+  type TransformerConfig,
+  type ResolvedTransformerConfig,
+  type TransformerWeights,
+  type TransformerLayer,
+  type NormWeights,
+  type TransformerNorm,
+  type TransformerActivation,
+  type TransformerForwardOptions,
+  type TransformerOutput,
+  type RandomTransformerOptions,
+} from './ops/transformer.js';
+export { widen, deepen, widenTo, type WidenOptions, type DeepenOptions, type WidenToOptions, type WidenToResult } from './ops/widen.js';
+export {
+  maskConsistency,
+  dropTokenEquivalence,
+  type MaskConsistencyOptions,
+  type MaskConsistencyResult,
+  type MaskVectorKind,
+  type RateConsistency,
+  type ExpectedEmbeddingConsistency,
+  type DropTokenEquivalenceOptions,
+  type DropTokenEquivalence,
+} from './ops/consistency.js';
