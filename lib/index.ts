@@ -90,7 +90,13 @@ export {
 } from './ops/ig.js';
 export { saveModel, loadModel, modelToBuffers, modelFromBuffers, type ModelJson } from './io/model.js';
 export { attentionBlock, AttentionBlock, type AttentionBlockConfig } from './ops/attention_block.js';
-export { sectorProbability } from './ops/sector.js';
+export {
+  sectorProbability,
+  sectorProbabilityMonteCarlo,
+  sectorProbabilityMonteCarloAsync,
+  type SectorMonteCarloOptions,
+  type SectorMonteCarloResult,
+} from './ops/sector.js';
 export { singularValues, attentionRank, type AttentionRank } from './ops/rank.js';
 export { ttaStack, randomTtaWeights, type TtaWeights, type TtaLayer, type TtaOptions, type TtaResult, type RandomTtaOptions } from './ops/tta.js';
 export {

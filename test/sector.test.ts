@@ -1,10 +1,21 @@
 // sectorProbability (techniques.md section 7): the stated exact cases, the closed form against a
 // direct double-precision sum where that sum is accurate (small n), monotonicity and range for
-// n up to 1000, and a Monte-Carlo check on Philox angles. The Monte-Carlo test uses a z = 4.5
-// interval on 12 grid points: a false alarm has probability below 1e-4 per run.
+// n up to 1000. sectorProbabilityMonteCarlo: the same hit count on every backend, thread count
+// and split of the trials; the documented angle layout (checked from philox4x32 words); known
+// answers; and the closed form inside the Monte-Carlo intervals on a fixed-seed grid and one
+// fresh-seed point, with the false-alarm rates stated where they are tested.
 import { describe, expect, it } from 'vitest';
-import { sectorProbability, uniform } from '../dist/index.js';
-import { errorCode, freshSeed } from './helpers.js';
+import {
+  philox4x32,
+  sectorProbability,
+  sectorProbabilityMonteCarlo as mc,
+  sectorProbabilityMonteCarloAsync as mcAsync,
+  setNumThreads,
+  getNumThreads,
+} from '../dist/index.js';
+import { resolve } from '../dist/backends/registry.js';
+import { sectorTheta as thetaFor, sectorThreshold, wilsonInterval } from '../dist/ops/sector.js';
+import { available, errorCode, freshSeed } from './helpers.js';
 
 const TWO_PI = 2 * Math.PI;
 
@@ -57,31 +68,166 @@ describe('sectorProbability', () => {
     expect(sectorProbability(300, TWO_PI * 0.98)).toBeCloseTo(0.5263018481380382, 15);
   });
 
-  it('agrees with Monte Carlo on Philox angles (largest circular gap >= 2 pi - theta)', () => {
-    const seed = freshSeed();
-    const trials = 20000;
-    const grid: [number, number][] = [[3, 2], [3, 4], [5, 3.5], [5, 5], [10, 4.5], [10, 5.5], [20, 5.2], [20, 5.8], [50, 5.9], [50, 6.1], [4, Math.PI], [7, 4.8]];
-    grid.forEach(([n, theta], g) => {
-      const u = uniform([trials * n], { seed, stream: g, dtype: 'float64' }).data;
-      let hits = 0;
-      const a = new Float64Array(n);
-      for (let t = 0; t < trials; t++) {
-        for (let i = 0; i < n; i++) a[i] = TWO_PI * u[t * n + i];
-        a.sort();
-        let gap = TWO_PI - a[n - 1] + a[0];
-        for (let i = 1; i < n; i++) gap = Math.max(gap, a[i] - a[i - 1]);
-        if (gap >= TWO_PI - theta) hits++;
-      }
-      const p = sectorProbability(n, theta);
-      const est = hits / trials;
-      const sd = Math.sqrt(Math.max(p * (1 - p), 1e-12) / trials);
-      expect(Math.abs(est - p), `seed=${seed} n=${n} theta=${theta} estimate ${est} closed form ${p}`).toBeLessThan(4.5 * sd + 1e-12);
-    });
-  });
-
   it('bad input', () => {
     expect(errorCode(() => sectorProbability(0, 1))).toBe('E_RANGE');
     expect(errorCode(() => sectorProbability(2.5, 1))).toBe('E_RANGE');
     expect(errorCode(() => sectorProbability(3, NaN))).toBe('E_RANGE');
+  });
+});
+
+/** The 99.95% normal quantile: a two-sided 99.9% interval. */
+const Z999 = 3.2905267314919255;
+
+describe('sectorProbabilityMonteCarlo', () => {
+  // n = 1, 2 (edge cases), 3..32 (insertion-sort path), 33..1000 (bucket path), at thetas where
+  // P is neither 0 nor 1; trials small enough for the js reference.
+  const cases: [number, number, number][] = [[1, 1], [2, 2.5], [3, Math.PI], [17, 5], [32, 5.5], [33, 5.6], [100, 6.05], [1000, 6.255]].map(
+    ([n, theta]) => [n, theta, n >= 100 ? 300 : 3000],
+  );
+
+  it('gives the js reference count on every backend, at 1, 2 and 3 cpu threads, and in its Promise form', async () => {
+    const seed = freshSeed();
+    const threads = getNumThreads();
+    try {
+      for (const [n, theta, trials] of cases) {
+        const ref = mc(n, theta, { trials, seed, stream: n, backend: 'js' });
+        const msg = `seed=${seed} n=${n} theta=${theta}`;
+        expect(ref.trials).toBe(trials);
+        expect(ref.estimate).toBe(ref.hits / trials);
+        for (const b of available()) {
+          expect(mc(n, theta, { trials, seed, stream: n, backend: b }).hits, `${msg} ${b}`).toBe(ref.hits);
+          expect((await mcAsync(n, theta, { trials, seed, stream: n, backend: b })).hits, `${msg} ${b} async`).toBe(ref.hits);
+          if (b === 'cpu')
+            for (const t of [1, 2, 3]) {
+              setNumThreads(t);
+              expect(mc(n, theta, { trials, seed, stream: n, backend: 'cpu' }).hits, `${msg} cpu ${t} threads`).toBe(ref.hits);
+            }
+          setNumThreads(threads);
+        }
+      }
+    } finally {
+      setNumThreads(threads);
+    }
+  });
+
+  it('the kernel counts trials [a, b) from trialOffset a: split counts add up to the whole on every backend', () => {
+    const seed = freshSeed();
+    for (const b of available()) {
+      const k = resolve('sectorMc', b).kernels.sectorMc!;
+      for (const n of [3, 50]) {
+        const rng = new Uint32Array([seed, 7, n, 0]);
+        const thr = sectorThreshold(n === 3 ? Math.PI : 5.7);
+        const whole = new Float64Array(1), a = new Float64Array(1), c = new Float64Array(1);
+        k(rng, n, 0, 1000, thr, whole);
+        k(rng, n, 0, 377, thr, a);
+        k(rng, n, 377, 623, thr, c);
+        expect(a[0] + c[0], `seed=${seed} ${b} n=${n}`).toBe(whole[0]);
+        expect(whole[0] > 0 && whole[0] < 1000, `seed=${seed} ${b} n=${n}`).toBe(true);
+      }
+    }
+  });
+
+  it('uses the documented angles: trial t takes stream words t n .. t n + n - 1 (checked from philox4x32)', () => {
+    const seed = freshSeed();
+    const stream = 5, n = 5, trials = 200, theta = 4;
+    const words: number[] = [];
+    for (let blk = 0; blk * 4 < trials * n; blk++) words.push(...philox4x32([blk, 0, stream, 0], [seed, 0]));
+    let hits = 0;
+    for (let t = 0; t < trials; t++) {
+      const a = words.slice(t * n, t * n + n).sort((x, y) => x - y);
+      let gap = 2 ** 32 - a[n - 1] + a[0];
+      for (let i = 1; i < n; i++) gap = Math.max(gap, a[i] - a[i - 1]);
+      if (gap / 2 ** 32 >= 1 - theta / TWO_PI) hits++;
+    }
+    expect(mc(n, theta, { trials, seed, stream }).hits, `seed=${seed}`).toBe(hits);
+  });
+
+  it('known answers: every trial hits once theta >= 2 pi (1 - 1/n) and for n = 1; none at theta = 0 for n >= 2; the interval at the ends', () => {
+    const seed = freshSeed();
+    const N = 2000;
+    for (const b of available()) {
+      for (const n of [2, 3, 7, 100, 1000]) {
+        const trials = n === 1000 ? 200 : N;
+        for (const theta of [TWO_PI * (1 - 1 / n), TWO_PI, 10]) expect(mc(n, theta, { trials, seed, backend: b }).hits, `seed=${seed} ${b} n=${n} theta=${theta}`).toBe(trials);
+        // theta = 0 needs all n angles equal (probability 2^-32(n-1) per trial)
+        expect(mc(n, 0, { trials, seed, backend: b }).hits, `seed=${seed} ${b} n=${n}`).toBe(0);
+      }
+      for (const theta of [0, 1, 7]) expect(mc(1, theta, { trials: N, seed, backend: b }).hits, `seed=${seed} ${b}`).toBe(N);
+    }
+    // Wilson at the ends: [N / (N + z^2), 1] when every trial hits, [0, z^2 / (N + z^2)] when none
+    const z2 = 1.959963984540054 ** 2;
+    const all = mc(1, 0, { trials: N, seed }).ci95;
+    expect(all[1]).toBe(1);
+    expect(all[0]).toBeCloseTo(N / (N + z2), 14);
+    const none = mc(5, 0, { trials: N, seed }).ci95;
+    expect(none[0]).toBe(0);
+    expect(none[1]).toBeCloseTo(z2 / (N + z2), 14);
+    // a textbook value: 50 of 100 gives [0.4038, 0.5962]
+    const [lo, hi] = wilsonInterval(50, 100);
+    expect(lo).toBeCloseTo(0.40383, 5);
+    expect(hi).toBeCloseTo(0.59617, 5);
+  });
+
+  it('contains the closed form on a fixed-seed grid (16 points) and at one fresh-seed point', () => {
+    // The grid: n = 2 .. 1000 at the thetas where the closed form is 0.25 and 0.75 (for large n
+    // those lie near 2 pi, where the alternating sum cancels hardest). Seeds are fixed, so CI is
+    // deterministic; the rates below are for a random choice of seeds:
+    //  - each point at a two-sided 99.9% Wilson interval (z = 3.29): by Bonferroni, a false alarm
+    //    somewhere on the grid has probability <= 16 x 0.001 = 1.6%;
+    //  - the op's ci95 must contain the closed form at >= 12 of the 16 points: with 95% coverage
+    //    per point, more than 4 misses has probability P(Binomial(16, 0.05) >= 5) = 0.09%.
+    let covered = 0;
+    const grid = [2, 3, 5, 10, 30, 100, 300, 1000].flatMap((n) => [0.25, 0.75].map((p) => [n, p] as const));
+    grid.forEach(([n, target], g) => {
+      const theta = thetaFor(n, target);
+      const p = sectorProbability(n, theta);
+      const trials = n >= 300 ? 10000 : 40000;
+      const r = mc(n, theta, { trials, seed: 20240601 + g, stream: g });
+      const [lo, hi] = wilsonInterval(r.hits, trials, Z999);
+      expect(p >= lo && p <= hi, `n=${n} theta=${theta}: closed form ${p}, estimate ${r.estimate}, 99.9% [${lo}, ${hi}]`).toBe(true);
+      if (p >= r.ci95[0] && p <= r.ci95[1]) covered++;
+    });
+    expect(covered).toBeGreaterThanOrEqual(12);
+    // A fresh seed (false alarm 0.1% per run; the seed is in the message).
+    const seed = freshSeed();
+    const r = mc(6, 4, { trials: 40000, seed });
+    const [lo, hi] = wilsonInterval(r.hits, r.trials, Z999);
+    const p = sectorProbability(6, 4);
+    expect(p >= lo && p <= hi, `seed=${seed}: closed form ${p}, estimate ${r.estimate}, 99.9% [${lo}, ${hi}]`).toBe(true);
+  });
+
+  it('bad input: error codes', async () => {
+    const o = { trials: 10, seed: 1 };
+    expect(errorCode(() => mc(0, 1, o))).toBe('E_RANGE');
+    expect(errorCode(() => mc(2.5, 1, o))).toBe('E_RANGE');
+    expect(errorCode(() => mc(1e6 + 1, 1, o))).toBe('E_RANGE');
+    expect(errorCode(() => mc(3, NaN, o))).toBe('E_RANGE');
+    expect(errorCode(() => mc(3, -0.1, o))).toBe('E_RANGE');
+    expect(errorCode(() => mc(3, Infinity, o))).toBe('E_RANGE');
+    expect(errorCode(() => mc(3, '1' as never, o))).toBe('E_RANGE');
+    expect(errorCode(() => mc(3, 1, { seed: 1 } as never))).toBe('E_ARG');
+    for (const trials of [0, -3, 1.5, 2 ** 53, NaN]) expect(errorCode(() => mc(3, 1, { trials, seed: 1 })), `trials=${trials}`).toBe('E_RANGE');
+    expect(errorCode(() => mc(1000, 1, { trials: 2 ** 44, seed: 1 }))).toBe('E_RANGE'); // trials n > 2^53 - 1
+    expect(errorCode(() => mc(3, 1, { trials: 10 } as never))).toBe('E_ARG');
+    expect(errorCode(() => mc(3, 1, { trials: 10, seed: -1 }))).toBe('E_RANGE');
+    expect(errorCode(() => mc(3, 1, null as never))).toBe('E_ARG');
+    expect(errorCode(() => mc(3, 1, { ...o, backend: 'nope' as never }))).toBe('E_BACKEND');
+    await expect(mcAsync(0, 1, o)).rejects.toMatchObject({ code: 'E_RANGE' });
+    // the kernels check their own arguments too (a call that bypasses the op; the native addon
+    // throws a RangeError with the code, which the dispatcher would turn into a KexueError)
+    const rawCode = (fn: () => void): string => {
+      try {
+        fn();
+      } catch (e) {
+        return String((e as { code?: unknown }).code);
+      }
+      return 'no error';
+    };
+    for (const b of available()) {
+      const k = resolve('sectorMc', b).kernels.sectorMc!;
+      const rng = new Uint32Array(4), h = new Float64Array(1);
+      for (const [n, off, trials, thr] of [[0, 0, 1, 0], [3, -1, 1, 0], [3, 0, 1, -1], [3, 0, 1, 2 ** 32 + 1], [3, 0, 1, 0.5], [1024, 0, 2 ** 43, 0]])
+        expect(rawCode(() => k(rng, n, off, trials, thr, h)), `${b} ${[n, off, trials, thr]}`).toBe('E_RANGE');
+    }
   });
 });

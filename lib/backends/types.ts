@@ -105,6 +105,14 @@ export interface Kernels {
    * Non-finite features: E_RANGE with the statistics unchanged.
    */
   featureStats(m: number, n: number, x: FloatArray, count: Float64Array, mean: Float64Array, comoment: Float64Array): void;
+  /**
+   * Sector-probability Monte Carlo (native/core/sector.h): trial t = trialOffset + i (i < trials)
+   * takes the angles w_j = word t n + j of the stream (integers in [0, 2^32), units of 2^-32
+   * turn); hits[0] = the number of trials whose largest circular gap (sorted differences and the
+   * wrap-around 2^32 - max + min) is >= threshold (an integer in [0, 2^32]). Exact integers: the
+   * same count on every backend and thread count. n in [1, 1e6], (trialOffset + trials) n <= 2^53 - 1.
+   */
+  sectorMc(rng: Rng, n: number, trialOffset: number, trials: number, threshold: number, hits: Float64Array): void;
 }
 
 /** sqrtm's methods, in the kernels' numbering (native/core/linalg.h SqrtmMethod). */
@@ -203,6 +211,7 @@ export const OUTPUT_ARGS: { readonly [K in OpName]: readonly OutputPath[] } = {
   featureStats: [3, 4, 5],
   gemm: [9],
   igMlp: [8, 9],
+  sectorMc: [5],
 };
 
 /** The output arrays of a call's arguments, in OUTPUT_ARGS order (null where absent). */

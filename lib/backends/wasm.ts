@@ -46,6 +46,7 @@ interface WasmExports {
   kx_gemm(h: number): number;
   kx_feature_stats(m: number, n: number, x: number, f32: number, count: number, mean: number, comoment: number): number;
   kx_ig_mlp(spec: number, specLen: number, params: number, paramsLen: number, batch: number, x: number, base: number, target: number, steps: number, alphas: number, weights: number, avgGrad: number, outputs: number): number;
+  kx_sector_mc(rng: number, n: number, trialOffset: number, trials: number, threshold: number, hits: number): number;
 }
 
 const STATUS: Record<number, ErrorCode> = { 1: 'E_RANGE', 2: 'E_SHAPE', 3: 'E_DTYPE', 4: 'E_OOM', 5: 'E_BACKEND', 6: 'E_INTERNAL', 7: 'E_NOT_SPD', 8: 'E_NO_CONVERGENCE' };
@@ -280,6 +281,14 @@ class WasmKernels implements Partial<Kernels> {
       ([sp, pp, xp, bp, tp, ap, wp, gp, op]) => this.ex.kx_ig_mlp(sp, spec.length, pp, params.length, batch, xp, bp, tp, alphas.length, ap, wp, gp, op),
       'igMlp',
     );
+  }
+
+  sectorMc(rng: Rng, n: number, trialOffset: number, trials: number, threshold: number, hits: Float64Array): void {
+    // Integers travel as doubles (a non-integer would trap in the module's conversion); the module checks the ranges.
+    for (const [what, v] of [['n', n], ['trialOffset', trialOffset], ['trials', trials]] as const)
+      if (!Number.isSafeInteger(v)) throw new KexueError('E_RANGE', `wasm backend: sectorMc: ${what} must be a safe integer (got ${v})`);
+    if (hits.length < 1) throw new KexueError('E_SHAPE', 'wasm backend: sectorMc: hits must have at least one element');
+    this.run([rng, hits], [true, 'inout'], ([r, h]) => this.ex.kx_sector_mc(r, n, trialOffset, trials, threshold, h), 'sectorMc');
   }
 
   expectedEmbedding(vocab: number, dim: number, special: Uint8Array, maskTokenId: number, a: number, b: number, c: number, table: FloatArray, out: FloatArray): void {

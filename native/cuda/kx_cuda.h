@@ -318,5 +318,13 @@ Status ig_mlp_f64(const double* spec, int64_t spec_len, const double* params, in
                   const double* alphas, const double* weights, int64_t steps, double* avg_grad,
                   double* outputs, char* err, size_t errlen);
 
+// ---- sector-probability Monte Carlo (native/cuda/sector.cu) -------------------------------------
+// kx::sector_mc (native/core/sector.h) on the GPU: the same arguments, checks (sector_mc_check,
+// no device needed), and the same count, exactly. Synchronous, thread-safe (own stream and
+// buffers per call); trials = 0 needs no device. hits null: E_INTERNAL; no device: E_BACKEND
+// "no CUDA device: <reason>"; CUDA errors: E_BACKEND / E_OOM; message in err.
+Status sector_mc(const Rng& rng, int64_t n, int64_t trial_offset, int64_t trials, double threshold, int64_t* hits,
+                 char* err, size_t errlen);
+
 }  // namespace cuda
 }  // namespace kx

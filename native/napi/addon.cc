@@ -10,6 +10,7 @@
 #include "ops_linalg.h"
 #include "ops_mlp.h"
 #include "ops_random.h"
+#include "ops_sector.h"
 #include "random.h"
 #include "thread_pool.h"
 #if defined(KX_WITH_CUDA)
@@ -99,12 +100,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   kxnapi::register_attention_ops(env, exports);
   kxnapi::register_linalg_ops(env, exports);
   kxnapi::register_mlp_ops(env, exports);
+  kxnapi::register_sector_ops(env, exports);
   Napi::Object cuda = Napi::Object::New(env);
   cuda.Set("info", Napi::Function::New(env, CudaInfo, "info"));
   kxnapi::register_cuda_random_ops(env, cuda);
   kxnapi::register_cuda_attention_ops(env, cuda);
   kxnapi::register_cuda_linalg_ops(env, cuda);
   kxnapi::register_cuda_mlp_ops(env, cuda);
+  kxnapi::register_cuda_sector_ops(env, cuda);
   exports.Set("cuda", cuda);
   return exports;
 }

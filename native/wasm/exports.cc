@@ -9,6 +9,7 @@
 #include "mlp.h"
 #include "philox.h"
 #include "random.h"
+#include "sector.h"
 
 extern "C" {
 
@@ -258,6 +259,17 @@ int32_t KX_EXPORT(kx_ig_mlp)(const double* spec, double spec_len, const double* 
                              const double* alphas, const double* weights, double* avg_grad, double* outputs) {
   return kx::ig_mlp_f64(nullptr, spec, (int64_t)spec_len, params, (int64_t)params_len, (int64_t)batch, x, base, target,
                         (int64_t)steps, alphas, weights, avg_grad, outputs, 0, nullptr);
+}
+
+// Sector-probability Monte Carlo (sector.h): hits[0] = the count; sizes as doubles (safe integers,
+// checked by lib/backends/wasm.ts; the kernel checks the ranges).
+int32_t KX_EXPORT(kx_sector_mc)(const uint32_t* rng, double n, double trial_offset, double trials, double threshold,
+                                double* hits) {
+  int64_t h = 0;
+  const kx::Status s = kx::sector_mc(nullptr, rng_of(rng), (int64_t)n, (int64_t)trial_offset, (int64_t)trials,
+                                     threshold, &h, nullptr);
+  if (s == kx::OK) hits[0] = (double)h;
+  return s;
 }
 
 }  // extern "C"

@@ -10,6 +10,7 @@ import { section as ig } from './ig.js';
 import { section as consistency } from './consistency.js';
 import { section as tta } from './tta.js';
 import { section as widen } from './widen.js';
+import { section as sector } from './sector.js';
 
 export const SECTIONS: readonly TourSection[] = [
   backends,
@@ -22,5 +23,5 @@ export const SECTIONS: readonly TourSection[] = [
   ig, // techniques 4
   // ganqp (techniques 5) goes here
   widen, // techniques 6: function-preserving widening
-  // sector (techniques 7) goes here
+  sector, // techniques 7: n points in a sector
 ];
