@@ -92,3 +92,29 @@ export { saveModel, loadModel, modelToBuffers, modelFromBuffers, type ModelJson 
 export { attentionBlock, AttentionBlock, type AttentionBlockConfig } from './ops/attention_block.js';
 export { sectorProbability } from './ops/sector.js';
 export { singularValues, attentionRank, type AttentionRank } from './ops/rank.js';
+export {
+  mlpInit,
+  mlpForward,
+  mlpForwardAsync,
+  mlpBackward,
+  mlpBackwardAsync,
+  Adam,
+  type MlpInit,
+  type MlpInitOptions,
+  type MlpCache,
+  type MlpForwardOptions,
+  type MlpForwardResult,
+  type MlpBackwardOptions,
+  type MlpGradients,
+  type AdamOptions,
+} from './ops/mlp_train.js';
+export {
+  ganQp,
+  biganQp,
+  type GanQpNorm,
+  type GanQpLoss,
+  type DistanceOptions,
+  type CriticLossOptions,
+  type BiganQpInputs,
+  type BiganQpLosses,
+} from './ops/ganqp.js';

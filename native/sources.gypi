@@ -11,6 +11,7 @@
       'native/core/eigh.cc',
       'native/core/linalg.cc',
       'native/core/mlp.cc',
+      'native/core/mlp_train.cc',
     ],
     # Hot loops built per x86-64 micro-architecture level, chosen at run time (random.cc).
     'kexue_core_avx2_sources': [
@@ -29,6 +30,7 @@
       'native/napi/ops_attention.cc',
       'native/napi/ops_linalg.cc',
       'native/napi/ops_mlp.cc',
+      'native/napi/ops_mlp_train.cc',
     ],
   },
 }
