@@ -126,3 +126,29 @@ export {
   type DropTokenEquivalenceOptions,
   type DropTokenEquivalence,
 } from './ops/consistency.js';
+export {
+  mlpInit,
+  mlpForward,
+  mlpForwardAsync,
+  mlpBackward,
+  mlpBackwardAsync,
+  Adam,
+  type MlpInit,
+  type MlpInitOptions,
+  type MlpCache,
+  type MlpForwardOptions,
+  type MlpForwardResult,
+  type MlpBackwardOptions,
+  type MlpGradients,
+  type AdamOptions,
+} from './ops/mlp_train.js';
+export {
+  ganQp,
+  biganQp,
+  type GanQpNorm,
+  type GanQpLoss,
+  type DistanceOptions,
+  type CriticLossOptions,
+  type BiganQpInputs,
+  type BiganQpLosses,
+} from './ops/ganqp.js';

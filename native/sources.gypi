@@ -12,6 +12,7 @@
       'native/core/linalg.cc',
       'native/core/mlp.cc',
       'native/core/sector.cc',
+      'native/core/mlp_train.cc',
     ],
     # Hot loops built per x86-64 micro-architecture level, chosen at run time (random.cc).
     'kexue_core_avx2_sources': [
@@ -31,6 +32,7 @@
       'native/napi/ops_linalg.cc',
       'native/napi/ops_mlp.cc',
       'native/napi/ops_sector.cc',
+      'native/napi/ops_mlp_train.cc',
     ],
   },
 }

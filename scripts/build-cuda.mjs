@@ -4,8 +4,9 @@
 //   build-cuda/Release/kexue_cuda_check    the CUDA-vs-CPU check programs (no Node needed):
 //   build-cuda/Release/kexue_cuda_attention_check   sampling, attention forward, and linear
 //   build-cuda/Release/kexue_cuda_linalg_check      algebra (sqrtm, batched Cholesky / eigh),
-//   build-cuda/Release/kexue_cuda_ig_mlp_check      the integrated-gradients MLP, and the
+//   build-cuda/Release/kexue_cuda_ig_mlp_check      the integrated-gradients MLP, the
 //   build-cuda/Release/kexue_cuda_sector_check      sector-probability Monte-Carlo count
+//   build-cuda/Release/kexue_cuda_mlp_train_check   and the MLP's training kernels
 //
 //   node scripts/build-cuda.mjs [--if-available] [--check] [-- <extra cmake-js args>]
 //     --if-available  exit 0 with a note when nvcc is not found (default: exit 1)
@@ -111,7 +112,8 @@ if (r.status !== 0) {
 }
 
 const addon = path.join(outDir, 'Release', 'kexue.node');
-const checks = ['kexue_cuda_check', 'kexue_cuda_attention_check', 'kexue_cuda_linalg_check', 'kexue_cuda_ig_mlp_check', 'kexue_cuda_sector_check']
+const checks = ['kexue_cuda_check', 'kexue_cuda_attention_check', 'kexue_cuda_linalg_check', 'kexue_cuda_ig_mlp_check', 'kexue_cuda_sector_check',
+  'kexue_cuda_mlp_train_check']
   .map((name) => path.join(outDir, 'Release', name + exe));
 if (!existsSync(addon)) {
   console.error(`build-cuda: the build finished but ${path.relative(root, addon)} is missing`);

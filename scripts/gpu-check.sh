@@ -10,7 +10,8 @@
 #   env: KEXUE_CUDA_ARCH (default 90), KEXUE_GPU_BUNDLE (default .device): a folder that may hold
 #        node.xz (an xz-compressed node binary) and nm.tar.xz (node_modules with vitest,
 #        node-addon-api and node-api-headers), unpacked when `node` / node_modules are missing.
-#        dist/ (the compiled TypeScript) must be there for the JS tests.
+#        dist/ (the compiled TypeScript) must be there for the JS tests; KEXUE_GPU_VITEST_ARGS adds
+#        vitest arguments (e.g. --exclude for tests whose packages the bundle lacks).
 # Exit status: the number of failed steps.
 set -u -o pipefail
 cd "$(dirname "$0")/.."
@@ -50,7 +51,7 @@ done
 if command -v node >/dev/null && [ -x node_modules/.bin/vitest ] && [ -d dist ] && [ "$addon" = ON ]; then
   step "vitest (cuda backend included)"
   node -e "import('./dist/index.js').then(k => console.log(JSON.stringify(k.backends())))" 2>&1 | tee "$out/backends.json"
-  timeout "${KEXUE_GPU_VITEST_TIMEOUT:-240}" node_modules/.bin/vitest run --reporter=dot 2>&1 | tee "$out/vitest.log"
+  timeout "${KEXUE_GPU_VITEST_TIMEOUT:-240}" node_modules/.bin/vitest run --reporter=dot ${KEXUE_GPU_VITEST_ARGS:-} 2>&1 | tee "$out/vitest.log"
   rc=$?; echo "exit $rc"; [ $rc -eq 0 ] || fails=$((fails + 1))
 fi
 step "done: $fails failed step(s)"

@@ -113,6 +113,31 @@ export interface Kernels {
    * same count on every backend and thread count. n in [1, 1e6], (trialOffset + trials) n <= 2^53 - 1.
    */
   sectorMc(rng: Rng, n: number, trialOffset: number, trials: number, threshold: number, hits: Float64Array): void;
+  /**
+   * Training forward pass of the built-in MLP (spec and params as in igMlp) on x [batch, d_0].
+   * acts receives, for each layer l = 1..L in order, the pre-activation z_l [batch, d_l] followed
+   * by the activation a_l [batch, d_l] (length 2 batch (d_1 + ... + d_L)); the network's output is
+   * the last block, a_L. float64.
+   */
+  mlpForward(spec: Float64Array, params: Float64Array, batch: number, x: Float64Array, acts: Float64Array): void;
+  /**
+   * Backward pass from mlpForward's acts: gradOut [batch, d_L] = dLoss/da_L. Writes gradParams
+   * (the layout of params: dW_1, db_1, ...; summed over the batch rows in row order, so the bits
+   * do not depend on threads) and, when gradX has batch d_0 elements, gradX = dLoss/dx (a
+   * zero-length gradX skips it). softmax's backward is a_L * (g - sum(g a_L)) per row.
+   */
+  mlpBackward(spec: Float64Array, params: Float64Array, batch: number, x: Float64Array, acts: Float64Array, gradOut: Float64Array, gradParams: Float64Array, gradX: Float64Array): void;
+  /**
+   * One Adam(W) step in place on params, with m and v (same length) its moment estimates:
+   * hyper = [lr, beta1, beta2, eps, weightDecay, bc1, bc2], where the caller computes the bias
+   * corrections once per step, bc1 = 1 - beta1 ** t and bc2 = 1 - beta2 ** t (t = the 1-based step
+   * number; no backend computes a power, so every backend gets the same bits). Per element, with
+   * b1 = beta1 etc. and the updated m and v used in the last line:
+   *   m = b1 * m + (1 - b1) * g;  v = b2 * v + (1 - b2) * (g * g);
+   *   p = p - lr * (wd * p + (m / bc1) / (Math.sqrt(v / bc2) + eps)).
+   * Elementwise in exactly this order, no FMA: bit-identical on every backend.
+   */
+  adam(params: Float64Array, grads: Float64Array, m: Float64Array, v: Float64Array, hyper: Float64Array): void;
 }
 
 /** sqrtm's methods, in the kernels' numbering (native/core/linalg.h SqrtmMethod). */
@@ -212,6 +237,9 @@ export const OUTPUT_ARGS: { readonly [K in OpName]: readonly OutputPath[] } = {
   gemm: [9],
   igMlp: [8, 9],
   sectorMc: [5],
+  mlpForward: [4],
+  mlpBackward: [6, 7],
+  adam: [0, 2, 3],
 };
 
 /** The output arrays of a call's arguments, in OUTPUT_ARGS order (null where absent). */

@@ -47,6 +47,9 @@ interface WasmExports {
   kx_feature_stats(m: number, n: number, x: number, f32: number, count: number, mean: number, comoment: number): number;
   kx_ig_mlp(spec: number, specLen: number, params: number, paramsLen: number, batch: number, x: number, base: number, target: number, steps: number, alphas: number, weights: number, avgGrad: number, outputs: number): number;
   kx_sector_mc(rng: number, n: number, trialOffset: number, trials: number, threshold: number, hits: number): number;
+  kx_mlp_forward(spec: number, specLen: number, params: number, paramsLen: number, batch: number, x: number, xLen: number, acts: number, actsLen: number): number;
+  kx_mlp_backward(...args: number[]): number;
+  kx_adam(n: number, params: number, grads: number, m: number, v: number, hyper: number, hyperLen: number): number;
 }
 
 const STATUS: Record<number, ErrorCode> = { 1: 'E_RANGE', 2: 'E_SHAPE', 3: 'E_DTYPE', 4: 'E_OOM', 5: 'E_BACKEND', 6: 'E_INTERNAL', 7: 'E_NOT_SPD', 8: 'E_NO_CONVERGENCE' };
@@ -289,6 +292,69 @@ class WasmKernels implements Partial<Kernels> {
       if (!Number.isSafeInteger(v)) throw new KexueError('E_RANGE', `wasm backend: sectorMc: ${what} must be a safe integer (got ${v})`);
     if (hits.length < 1) throw new KexueError('E_SHAPE', 'wasm backend: sectorMc: hits must have at least one element');
     this.run([rng, hits], [true, 'inout'], ([r, h]) => this.ex.kx_sector_mc(r, n, trialOffset, trials, threshold, h), 'sectorMc');
+  }
+
+  /** d_0, d_L and 2 (d_1 + ... + d_L) of a spec that looks valid (the module checks it fully), else null. */
+  private static mlpSizes(spec: Float64Array): { d0: number; dL: number; sum2: number } | null {
+    const L = spec[0];
+    if (!Number.isSafeInteger(L) || L < 1 || spec.length !== 2 * L + 2) return null;
+    let sum2 = 0;
+    for (let l = 1; l <= L; l++) sum2 += 2 * spec[1 + l];
+    return Number.isSafeInteger(spec[1]) && Number.isSafeInteger(spec[1 + L]) && Number.isSafeInteger(sum2) ? { d0: spec[1], dL: spec[1 + L], sum2 } : null;
+  }
+
+  private static mlpLength(op: string, what: string, len: number, want: number, expr: string): void {
+    if (len !== want) throw new KexueError('E_SHAPE', `wasm backend: ${op}: ${what} has ${len} elements, expected ${expr} = ${want}`);
+  }
+
+  mlpForward(spec: Float64Array, params: Float64Array, batch: number, x: Float64Array, acts: Float64Array): void {
+    if (!Number.isSafeInteger(batch) || batch < 0) throw new KexueError('E_RANGE', `wasm backend: mlpForward: batch must be a non-negative integer (got ${batch})`);
+    const z = WasmKernels.mlpSizes(spec);
+    if (z) {
+      WasmKernels.mlpLength('mlpForward', 'x', x.length, batch * z.d0, 'batch * d_0');
+      WasmKernels.mlpLength('mlpForward', 'acts', acts.length, batch * z.sum2, '2 batch (d_1 + ... + d_L)');
+    }
+    this.run(
+      [spec, params, x, acts],
+      [true, true, true, false],
+      ([sp, pp, xp, ap]) => this.ex.kx_mlp_forward(sp, spec.length, pp, params.length, batch, xp, x.length, ap, acts.length),
+      'mlpForward',
+    );
+  }
+
+  mlpBackward(spec: Float64Array, params: Float64Array, batch: number, x: Float64Array, acts: Float64Array, gradOut: Float64Array, gradParams: Float64Array, gradX: Float64Array): void {
+    const op = 'mlpBackward';
+    if (!Number.isSafeInteger(batch) || batch < 0) throw new KexueError('E_RANGE', `wasm backend: ${op}: batch must be a non-negative integer (got ${batch})`);
+    const z = WasmKernels.mlpSizes(spec);
+    if (z) {
+      WasmKernels.mlpLength(op, 'x', x.length, batch * z.d0, 'batch * d_0');
+      WasmKernels.mlpLength(op, 'acts', acts.length, batch * z.sum2, '2 batch (d_1 + ... + d_L)');
+      WasmKernels.mlpLength(op, 'gradOut', gradOut.length, batch * z.dL, 'batch * d_L');
+      if (gradX.length !== 0) WasmKernels.mlpLength(op, 'gradX', gradX.length, batch * z.d0, '0 or batch * d_0');
+    }
+    WasmKernels.mlpLength(op, 'gradParams', gradParams.length, params.length, 'params.length');
+    const gx = gradX.length > 0 ? gradX : null;
+    this.run(
+      [spec, params, x, acts, gradOut, gradParams, gx],
+      [true, true, true, true, true, false, false],
+      ([sp, pp, xp, ap, gop, gpp, gxp]) =>
+        this.ex.kx_mlp_backward(sp, spec.length, pp, params.length, batch, xp, x.length, ap, acts.length, gop, gradOut.length, gpp, gradParams.length, gxp, gradX.length),
+      op,
+    );
+  }
+
+  adam(params: Float64Array, grads: Float64Array, m: Float64Array, v: Float64Array, hyper: Float64Array): void {
+    const n = params.length;
+    for (const [what, a] of [['grads', grads], ['m', m], ['v', v]] as const) WasmKernels.mlpLength('adam', what, a.length, n, 'params.length');
+    WasmKernels.mlpLength('adam', 'hyper', hyper.length, 7, '[lr, beta1, beta2, eps, weightDecay, bc1, bc2].length');
+    this.chunks(n, (b, e) =>
+      this.run(
+        [params.subarray(b, e), grads.subarray(b, e), m.subarray(b, e), v.subarray(b, e), hyper],
+        ['inout', true, 'inout', 'inout', true],
+        ([pp, gp, mp, vp, hp]) => this.ex.kx_adam(e - b, pp, gp, mp, vp, hp, hyper.length),
+        'adam',
+      ),
+    );
   }
 
   expectedEmbedding(vocab: number, dim: number, special: Uint8Array, maskTokenId: number, a: number, b: number, c: number, table: FloatArray, out: FloatArray): void {

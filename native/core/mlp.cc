@@ -45,6 +45,8 @@ namespace kx {
 
 namespace {
 
+using namespace mlp_impl;
+
 constexpr int64_t kDefaultPoints = 512;       // path points per batch (measured below)
 constexpr int64_t kChunkInputs = 64;          // inputs per stage-1 chunk
 constexpr int64_t kScratchDoubles = 1 << 22;  // 32 MiB: bounds the automatic P and chunk sizes
@@ -59,94 +61,12 @@ inline int64_t round8(int64_t n) { return (n + 7) / 8 * 8; }
 // path, where a row's result does not depend on m.
 inline int64_t min_rows(int64_t n, int64_t k) { return n * k > kGemmTinyWork ? 1 : kGemmTinyWork / (n * k) + 1; }
 
-bool all_finite(const double* a, int64_t n) {
-  uint64_t bad = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    uint64_t u;
-    memcpy(&u, a + i, 8);
-    bad |= (uint64_t)(((u >> 52) & 0x7ff) == 0x7ff);
-  }
-  return bad == 0;
-}
-
-bool is_transcendental(int32_t code) { return code == MLP_GELU || code == MLP_TANH || code == MLP_SIGMOID || code == MLP_SOFTMAX; }
-
-// Rows per chunk of an elementwise pass over rows of width d (a chunk of ~16K cheap or ~2K
-// transcendental elements: a thread hand-off costs a few microseconds).
-inline int64_t row_grain(int64_t d, bool heavy) { return max64(1, (heavy ? 2048 : 16384) / max64(d, 1)); }
-
-template <class F>
-void par(const Exec* ex, int64_t n, int64_t grain, const F& f) {
-  parallel_for(ex, n, grain, [](void* c, int64_t b, int64_t e) { (*static_cast<const F*>(c))(b, e); },
-               const_cast<F*>(&f));
-}
-
 // C = A op(B) (beta 0) or C + A op(B) (beta 1): A m x k row-major; op(B) k x n with B = W [n, k]
 // (tb) or [k, n]. One GEMM, threaded by gemm.cc (splitting it into column or row blocks run in
 // parallel, each a serial GEMM, measured no faster at these sizes).
 inline Status dense(const Exec* ex, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, const double* b,
                     int64_t ldb, bool tb, double* c, int64_t ldc, double beta) {
   return gemm_f64(ex, m, n, k, a, lda, false, b, ldb, tb, c, ldc, 1.0, beta);
-}
-
-struct Consts {
-  double sqrt1_2, inv_sqrt_2pi;
-};
-
-inline double gelu_grad(const Consts& k, double z) {
-  return 0.5 * (1 + erf(z * k.sqrt1_2)) + z * k.inv_sqrt_2pi * exp(-0.5 * z * z);
-}
-
-// One row: h = act(z) in place (h holds z on entry); gelu first copies z into zs.
-void act_row(int32_t code, const Consts& k, double* h, double* zs, int64_t d) {
-  switch (code) {
-    case MLP_IDENTITY:
-      break;
-    case MLP_RELU:
-      for (int64_t i = 0; i < d; ++i) h[i] = h[i] > 0 ? h[i] : 0.0;
-      break;
-    case MLP_GELU:
-      for (int64_t i = 0; i < d; ++i) {
-        const double z = h[i];
-        zs[i] = z;
-        h[i] = 0.5 * z * (1 + erf(z * k.sqrt1_2));
-      }
-      break;
-    case MLP_TANH:
-      for (int64_t i = 0; i < d; ++i) h[i] = tanh(h[i]);
-      break;
-    case MLP_SIGMOID:
-      for (int64_t i = 0; i < d; ++i) h[i] = 1 / (1 + exp(-h[i]));
-      break;
-    case MLP_SOFTMAX: {
-      double mx = -HUGE_VAL;
-      for (int64_t i = 0; i < d; ++i) mx = h[i] > mx ? h[i] : mx;
-      double s = 0;
-      for (int64_t i = 0; i < d; ++i) s += h[i] = exp(h[i] - mx);
-      for (int64_t i = 0; i < d; ++i) h[i] /= s;
-      break;
-    }
-  }
-}
-
-// Elements [j0, j1) of one row: g = dF/dz from g = dF/dh in place (h = act(z)); not softmax.
-void act_back_row(int32_t code, const Consts& k, const double* h, const double* zs, double* g, int64_t j0, int64_t j1) {
-  switch (code) {
-    case MLP_RELU:  // h > 0 exactly when z > 0
-      for (int64_t i = j0; i < j1; ++i) g[i] = h[i] > 0 ? g[i] : 0.0;
-      break;
-    case MLP_GELU:
-      for (int64_t i = j0; i < j1; ++i) g[i] = g[i] * gelu_grad(k, zs[i]);
-      break;
-    case MLP_TANH:
-      for (int64_t i = j0; i < j1; ++i) g[i] = g[i] * (1 - h[i] * h[i]);
-      break;
-    case MLP_SIGMOID:
-      for (int64_t i = j0; i < j1; ++i) g[i] = g[i] * h[i] * (1 - h[i]);
-      break;
-    default:
-      break;
-  }
 }
 
 // dF/dz_L for F = h_L[t] into g (length d).
@@ -199,18 +119,28 @@ Status ig_mlp_check_spec(const double* spec, int64_t spec_len, int64_t* layers, 
   return OK;
 }
 
+Status mlp_check_net(const double* spec, int64_t spec_len, int64_t params_len, int64_t batch, int64_t* layers,
+                     int64_t* d_in, int64_t* d_out, const char** why) {
+  const char* dummy;
+  if (why == nullptr) why = &dummy;
+  *why = nullptr;
+  int64_t plen;
+  const Status st = ig_mlp_check_spec(spec, spec_len, layers, d_in, d_out, &plen, why);
+  if (st != OK) return st;
+  if (params_len != plen) return *why = "params has the wrong length for the spec", E_SHAPE;
+  if (batch < 0) return *why = "batch must be >= 0", E_SHAPE;
+  return OK;
+}
+
 Status ig_mlp_f64(const Exec* ex, const double* spec, int64_t spec_len, const double* params, int64_t params_len,
                   int64_t batch, const double* x, const double* base, const int32_t* target, int64_t steps,
                   const double* alphas, const double* weights, double* avg_grad, double* outputs,
                   int64_t points_per_batch, const char** why) {
   const char* dummy;
   if (why == nullptr) why = &dummy;
-  *why = nullptr;
-  int64_t L, d0, dL, plen;
-  Status st = ig_mlp_check_spec(spec, spec_len, &L, &d0, &dL, &plen, why);
+  int64_t L, d0, dL, plen = params_len;
+  Status st = mlp_check_net(spec, spec_len, params_len, batch, &L, &d0, &dL, why);
   if (st != OK) return st;
-  if (params_len != plen) return *why = "params has the wrong length for the spec", E_SHAPE;
-  if (batch < 0) return *why = "batch must be >= 0", E_SHAPE;
   if (steps < 1) return *why = "alphas and weights must have length >= 1", E_SHAPE;
   if (points_per_batch < 0) return *why = "points per batch must be >= 0", E_SHAPE;
   if (!all_finite(params, plen)) return *why = "params has a non-finite value", E_RANGE;
@@ -273,9 +203,7 @@ Status ig_mlp_f64(const Exec* ex, const double* spec, int64_t spec_len, const do
   }
   double* Ga = cur;
   double* Gb = cur + capP * round8(maxd);
-  Consts kc;
-  kc.sqrt1_2 = 0.70710678118654752440;                // Math.SQRT1_2
-  kc.inv_sqrt_2pi = 1 / sqrt(2 * 3.141592653589793);  // as the reference computes it
+  const Consts kc = mlp_consts();
 
   const double* W1 = params + woff[1];
   const double* b1 = W1 + d1 * d0;

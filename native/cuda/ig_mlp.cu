@@ -8,9 +8,8 @@
 //      G_L = dF/dz_L (one thread per row), G_{l-1} = (G_l W_l) . act'_{l-1} (GEMM + pass).
 //   3. s_b = sum_k w_k dF/dz_1(b, k), accumulated by one thread per column over the rows in
 //      (b, k) order (fixed order: deterministic), then avg_grad = S W_1 (GEMM).
-// The GEMM is a plain 16 x 16 shared-memory tiled kernel (each element sums k ascending with
-// separate multiply and add: the build uses --fmad=false), so every result is the same for any
-// launch; memory is bounded by the chunk (64 inputs) and P (512 points), never batch x steps.
+// The GEMM, activations and softmax are mlp_device.cuh's (shared with mlp_train.cu); every result
+// is the same for any launch; memory is bounded by the chunk (64 inputs) and P (512 points), never batch x steps.
 #include <cuda_runtime.h>
 #include <math.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "../core/mlp.h"
 #include "cuda_util.h"
 #include "kx_cuda.h"
+#include "mlp_device.cuh"
 
 namespace kx {
 namespace cuda {
@@ -31,79 +31,7 @@ using util::put;
 constexpr int64_t kDefaultPoints = 512;
 constexpr int64_t kChunkInputs = 64;
 constexpr int64_t kScratchDoubles = 1 << 22;
-constexpr int kT = 16;  // GEMM tile
-constexpr int kThreads = 256;
-
-__host__ __device__ inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-__host__ __device__ inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-
-bool all_finite(const double* a, int64_t n) {
-  uint64_t bad = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    uint64_t u;
-    memcpy(&u, a + i, 8);
-    bad |= (uint64_t)(((u >> 52) & 0x7ff) == 0x7ff);
-  }
-  return bad == 0;
-}
-
-// C[m, n] = A[m, k] op(B) (+ C when beta): op(B) = B^T with B [n, k] (tb), else B [k, n].
-template <bool TB>
-__global__ void gemm_kernel(int64_t m, int64_t n, int64_t k, const double* __restrict__ a, int64_t lda,
-                            const double* __restrict__ b, int64_t ldb, double* c, int64_t ldc, bool beta) {
-  __shared__ double As[kT][kT + 1];
-  __shared__ double Bs[kT][kT + 1];
-  const int tx = threadIdx.x, ty = threadIdx.y;
-  const int64_t row = (int64_t)blockIdx.y * kT + ty, col = (int64_t)blockIdx.x * kT + tx;
-  double acc = 0;
-  for (int64_t k0 = 0; k0 < k; k0 += kT) {
-    // As[ty][tx] = A[row, k0 + tx]; Bs[ty][tx] = op(B)[k0 + ty, col]
-    const int64_t ka = k0 + tx, kb = k0 + ty;
-    As[ty][tx] = (row < m && ka < k) ? a[row * lda + ka] : 0.0;
-    if (TB) {
-      // op(B)[kk, j] = B[j, kk]: load coalesced along kk, then read transposed
-      const int64_t j = (int64_t)blockIdx.x * kT + ty, kk = k0 + tx;
-      Bs[tx][ty] = (j < n && kk < k) ? b[j * ldb + kk] : 0.0;
-    } else {
-      Bs[ty][tx] = (kb < k && col < n) ? b[kb * ldb + col] : 0.0;
-    }
-    __syncthreads();
-    const int kmax = (int)min64(kT, k - k0);
-    for (int t = 0; t < kmax; ++t) acc = acc + As[ty][t] * Bs[t][tx];
-    __syncthreads();
-  }
-  if (row < m && col < n) c[row * ldc + col] = beta ? c[row * ldc + col] + acc : acc;
-}
-
-__device__ inline double gelu_grad(double z) {
-  const double sqrt1_2 = 0.70710678118654752440;
-  const double inv_sqrt_2pi = 1 / sqrt(2 * 3.141592653589793);
-  return 0.5 * (1 + erf(z * sqrt1_2)) + z * inv_sqrt_2pi * exp(-0.5 * z * z);
-}
-
-__device__ inline double act1(int32_t code, double z) {
-  switch (code) {
-    case MLP_RELU: return z > 0 ? z : 0.0;
-    case MLP_GELU: return 0.5 * z * (1 + erf(z * 0.70710678118654752440));
-    case MLP_TANH: return tanh(z);
-    case MLP_SIGMOID: return 1 / (1 + exp(-z));
-    default: return z;
-  }
-}
-
-// g = dF/dz from g = dF/dh (h = act(z)); not softmax.
-__device__ inline double back1(int32_t code, double h, double z, double g) {
-  switch (code) {
-    case MLP_RELU: return h > 0 ? g : 0.0;
-    case MLP_GELU: return g * gelu_grad(z);
-    case MLP_TANH: return g * (1 - h * h);
-    case MLP_SIGMOID: return g * h * (1 - h);
-    default: return g;
-  }
-}
-
-#define KX_GRID_STRIDE(i, n) \
-  for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
+using mlp_impl::all_finite;
 
 // Stage 1 rows: A0 = [x; base; x - base] (c rows each, width d0); Z1 = [b1; b1; 0] (width d1).
 __global__ void stage1_kernel(int64_t c, int64_t d0, int64_t d1, const double* x, const double* base,
@@ -151,18 +79,6 @@ __global__ void bias_act_kernel(int64_t r, int64_t d, const double* bias, int32_
     const double z = Z[i] + bias[j];
     Z[i] = z;
     H[i] = code == MLP_SOFTMAX ? z : act1(code, z);
-  }
-}
-
-// Softmax of each row of H (holding z), one thread per row, the CPU's order.
-__global__ void softmax_kernel(int64_t r, int64_t d, double* H) {
-  KX_GRID_STRIDE(row, r) {
-    double* h = H + row * d;
-    double mx = -HUGE_VAL;
-    for (int64_t i = 0; i < d; ++i) mx = h[i] > mx ? h[i] : mx;
-    double s = 0;
-    for (int64_t i = 0; i < d; ++i) s += h[i] = exp(h[i] - mx);
-    for (int64_t i = 0; i < d; ++i) h[i] /= s;
   }
 }
 
@@ -216,48 +132,6 @@ __global__ void accumulate_kernel(int64_t rp, int64_t i0, int64_t K, int64_t d1,
   }
 }
 
-inline unsigned blocks_for(int64_t n) {
-  const int64_t b = (n + kThreads - 1) / kThreads;
-  return (unsigned)max64(1, min64(b, 65535));
-}
-
-// Device buffers and the stream of one call, released on every return path.
-struct Env {
-  cudaStream_t stream = nullptr;
-  void* bufs[16] = {};
-  int nbufs = 0;
-  ~Env() {
-    if (stream != nullptr) cudaStreamSynchronize(stream);
-    for (int i = 0; i < nbufs; ++i) cudaFree(bufs[i]);
-    if (stream != nullptr) cudaStreamDestroy(stream);
-    cudaGetLastError();
-  }
-};
-
-Status dalloc(Env& e, double** p, int64_t n, char* err, size_t errlen) {
-  void* q = nullptr;
-  KX_CU(cudaMalloc(&q, sizeof(double) * (size_t)max64(n, 1)), "cudaMalloc");
-  e.bufs[e.nbufs++] = q;
-  *p = static_cast<double*>(q);
-  return OK;
-}
-
-Status launched(const char* what, char* err, size_t errlen) {
-  KX_CU(cudaGetLastError(), what);
-  return OK;
-}
-
-Status gemm(Env& e, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, const double* b, int64_t ldb,
-            bool tb, double* c, int64_t ldc, bool beta, char* err, size_t errlen) {
-  if (m == 0 || n == 0) return OK;
-  const dim3 grid((unsigned)((n + kT - 1) / kT), (unsigned)((m + kT - 1) / kT)), block(kT, kT);
-  if (tb)
-    gemm_kernel<true><<<grid, block, 0, e.stream>>>(m, n, k, a, lda, b, ldb, c, ldc, beta);
-  else
-    gemm_kernel<false><<<grid, block, 0, e.stream>>>(m, n, k, a, lda, b, ldb, c, ldc, beta);
-  return launched("ig_mlp gemm launch", err, errlen);
-}
-
 }  // namespace
 
 Status ig_mlp_f64(const double* spec, int64_t spec_len, const double* params, int64_t params_len,
@@ -286,12 +160,8 @@ Status ig_mlp_f64(const double* spec, int64_t spec_len, const double* params, in
   if (batch == 0) return OK;
 
   // ---- the device ----
-  char reason[256] = {0};
-  const int dev = default_device(reason, sizeof reason);
-  if (dev < 0) return put(err, errlen, "no CUDA device: %s", reason), E_BACKEND;
-  KX_CU(cudaSetDevice(dev), "cudaSetDevice");
   Env e;
-  KX_CU(cudaStreamCreateWithFlags(&e.stream, cudaStreamNonBlocking), "cudaStreamCreate");
+  if ((st = open_device(e, err, errlen)) != OK) return st;
 
   const int64_t K = steps;
   std::vector<int64_t> dims((size_t)L + 1), woff((size_t)L + 1);
@@ -349,7 +219,7 @@ Status ig_mlp_f64(const double* spec, int64_t spec_len, const double* params, in
     // ---- stage 1 ----
     stage1_kernel<<<blocks_for(3 * c * max64(d0, d1)), kThreads, 0, e.stream>>>(c, d0, d1, dX, dB, b1, dA0, dZ1);
     if ((s = launched("ig_mlp stage 1 launch", err, errlen)) != OK) return s;
-    if ((s = gemm(e, 3 * c, d1, d0, dA0, d0, W1, d0, true, dZ1, d1, true, err, errlen)) != OK) return s;
+    if ((s = gemm(e, 3 * c, d1, d0, dA0, d0, false, W1, d0, true, dZ1, d1, true, err, errlen)) != OK) return s;
     KX_CU(cudaMemsetAsync(dS, 0, sizeof(double) * (size_t)(c * d1), e.stream), "memset");
     // ---- stage 2 ----
     const int64_t n_path = c * K, n_all = n_path + 2 * c;
@@ -366,7 +236,7 @@ Status ig_mlp_f64(const double* spec, int64_t spec_len, const double* params, in
       for (int64_t l = 2; l <= L; ++l) {
         const int64_t d = dims[l], dp = dims[l - 1];
         const double* W = dP + woff[l];
-        if ((s = gemm(e, r, d, dp, Hl[l - 1], dp, W, dp, true, Zl[l], d, false, err, errlen)) != OK) return s;
+        if ((s = gemm(e, r, d, dp, Hl[l - 1], dp, false, W, dp, true, Zl[l], d, false, err, errlen)) != OK) return s;
         bias_act_kernel<<<blocks_for(r * d), kThreads, 0, e.stream>>>(r, d, W + d * dp, acts[l], Zl[l], Hl[l]);
         if ((s = launched("ig_mlp activation launch", err, errlen)) != OK) return s;
         if (acts[l] == MLP_SOFTMAX) {
@@ -385,7 +255,7 @@ Status ig_mlp_f64(const double* spec, int64_t spec_len, const double* params, in
       double* Gn = Gb;
       for (int64_t l = L; l >= 2; --l) {
         const int64_t d = dims[l], dp = dims[l - 1];
-        if ((s = gemm(e, rp, dp, d, G, d, dP + woff[l], dp, false, Gn, dp, false, err, errlen)) != OK) return s;
+        if ((s = gemm(e, rp, dp, d, G, d, false, dP + woff[l], dp, false, Gn, dp, false, err, errlen)) != OK) return s;
         double* t = G;
         G = Gn, Gn = t;
         if (l == 2) break;
@@ -399,7 +269,7 @@ Status ig_mlp_f64(const double* spec, int64_t spec_len, const double* params, in
       if ((s = launched("ig_mlp accumulate launch", err, errlen)) != OK) return s;
     }
     // ---- stage 3 ----
-    if ((s = gemm(e, c, d0, d1, dS, d1, W1, d0, false, dA0, d0, false, err, errlen)) != OK) return s;
+    if ((s = gemm(e, c, d0, d1, dS, d1, false, W1, d0, false, dA0, d0, false, err, errlen)) != OK) return s;
     KX_CU(cudaMemcpyAsync(avg_grad + c0 * d0, dA0, sizeof(double) * (size_t)(c * d0), cudaMemcpyDeviceToHost, e.stream),
           "copy avg_grad");
     KX_CU(cudaMemcpyAsync(outputs + 2 * c0, dOut, sizeof(double) * (size_t)(2 * c), cudaMemcpyDeviceToHost, e.stream),

@@ -326,5 +326,24 @@ Status ig_mlp_f64(const double* spec, int64_t spec_len, const double* params, in
 Status sector_mc(const Rng& rng, int64_t n, int64_t trial_offset, int64_t trials, double threshold, int64_t* hits,
                  char* err, size_t errlen);
 
+// ---- training the built-in MLP (native/cuda/mlp_train.cu) ---------------------------------------
+// kx::mlp_forward_f64, mlp_backward_f64 and adam_f64 (native/core/mlp.h) on the GPU: host pointers
+// (copied in, run, copied out), synchronous, thread-safe (own stream and buffers per call). Same
+// arguments (no Exec), checks, errors and messages as the CPU kernels, which run first, so a bad
+// argument gives the CPU's status even without a GPU; then a null pointer with data to read or
+// write: E_INTERNAL; no device: E_BACKEND "no CUDA device: <reason>"; CUDA errors: E_BACKEND /
+// E_OOM. forward / backward equal the CPU's up to rounding (the GEMMs sum in another blocking and
+// without FMA; erf / exp / tanh are CUDA's; kexue_cuda_mlp_train_check allows 1e-12 relative);
+// adam is bit-identical (the same adam_element, --fmad=false, IEEE division and sqrt).
+Status mlp_forward_f64(const double* spec, int64_t spec_len, const double* params, int64_t params_len,
+                       int64_t batch, const double* x, int64_t x_len, double* acts, int64_t acts_len, char* err,
+                       size_t errlen);
+Status mlp_backward_f64(const double* spec, int64_t spec_len, const double* params, int64_t params_len,
+                        int64_t batch, const double* x, int64_t x_len, const double* acts, int64_t acts_len,
+                        const double* grad_out, int64_t grad_out_len, double* grad_params, int64_t grad_params_len,
+                        double* grad_x, int64_t grad_x_len, char* err, size_t errlen);
+Status adam_f64(int64_t n, double* params, const double* grads, double* m, double* v, const double* hyper,
+                int64_t hyper_len, char* err, size_t errlen);
+
 }  // namespace cuda
 }  // namespace kx

@@ -9,6 +9,7 @@
 #include "ops_attention.h"
 #include "ops_linalg.h"
 #include "ops_mlp.h"
+#include "ops_mlp_train.h"
 #include "ops_random.h"
 #include "ops_sector.h"
 #include "random.h"
@@ -101,6 +102,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   kxnapi::register_linalg_ops(env, exports);
   kxnapi::register_mlp_ops(env, exports);
   kxnapi::register_sector_ops(env, exports);
+  kxnapi::register_mlp_train_ops(env, exports);
   Napi::Object cuda = Napi::Object::New(env);
   cuda.Set("info", Napi::Function::New(env, CudaInfo, "info"));
   kxnapi::register_cuda_random_ops(env, cuda);
@@ -108,6 +110,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   kxnapi::register_cuda_linalg_ops(env, cuda);
   kxnapi::register_cuda_mlp_ops(env, cuda);
   kxnapi::register_cuda_sector_ops(env, cuda);
+  kxnapi::register_cuda_mlp_train_ops(env, cuda);
   exports.Set("cuda", cuda);
   return exports;
 }

@@ -109,6 +109,20 @@ bool arg_typed(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type ty
   return true;
 }
 
+bool arg_float64(const Napi::CallbackInfo& info, size_t i, const char* what, double** data, size_t* length,
+                 OpCall* call, bool nullable) {
+  void* d = nullptr;
+  if (!arg_typed(info, i, napi_float64_array, what, &d, length, call, nullable)) return false;
+  *data = static_cast<double*>(d);
+  return true;
+}
+
+bool bytes_overlap(const void* a, size_t na, const void* b, size_t nb) {
+  if (na == 0 || nb == 0) return false;
+  const char *pa = static_cast<const char*>(a), *pb = static_cast<const char*>(b);
+  return pa < pb + nb && pb < pa + na;
+}
+
 bool arg_number(const Napi::CallbackInfo& info, size_t i, const char* what, double* out) {
   if (!info[i].IsNumber()) {
     throw_type(info, std::string("kexue native: argument ") + std::to_string(i) + " (" + what + ") must be a number");

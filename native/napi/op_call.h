@@ -42,6 +42,12 @@ bool arg_typed(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type ty
 bool arg_number(const Napi::CallbackInfo& info, size_t i, const char* what, double* out);
 bool arg_int64(const Napi::CallbackInfo& info, size_t i, const char* what, int64_t* out);
 bool arg_rng(const Napi::CallbackInfo& info, size_t i, void* rng /* kx::Rng* */);
+// A Float64Array argument (arg_typed for napi_float64_array).
+bool arg_float64(const Napi::CallbackInfo& info, size_t i, const char* what, double** data, size_t* length,
+                 OpCall* call, bool nullable = false);
+
+// Whether the byte ranges [a, a + na) and [b, b + nb) share a byte (an empty range never does).
+bool bytes_overlap(const void* a, size_t na, const void* b, size_t nb);
 
 // Asks the kernel (Linux, transparent huge pages in "madvise" mode) to back a large output buffer
 // with 2 MiB pages. A new typed array is mapped but not yet touched, so the kernel's first write

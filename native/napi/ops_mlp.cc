@@ -26,23 +26,10 @@ bool fail(const Napi::CallbackInfo& info, const std::string& msg, const char* co
   return throw_range(info, "kexue native igMlp: ", msg, code);
 }
 
-bool arg_f64(const Napi::CallbackInfo& info, size_t i, const char* what, double** data, size_t* len, OpCall* call) {
-  void* d = nullptr;
-  if (!arg_typed(info, i, napi_float64_array, what, &d, len, call)) return false;
-  *data = static_cast<double*>(d);
-  return true;
-}
-
 bool len_is(const Napi::CallbackInfo& info, const char* what, size_t len, int64_t want, const char* expr) {
   if ((int64_t)len == want) return true;
   return fail(info, std::string(what) + " has " + std::to_string(len) + " elements, expected " + expr + " = " +
                         std::to_string(want));
-}
-
-bool overlap(const void* a, size_t na, const void* b, size_t nb) {
-  if (na == 0 || nb == 0) return false;
-  const char *pa = static_cast<const char*>(a), *pb = static_cast<const char*>(b);
-  return pa < pb + nb && pb < pa + na;
 }
 
 // Cuda: the `cuda` object's form (kx::cuda::ig_mlp_f64; pointsPerBatch is accepted and ignored).
@@ -52,12 +39,12 @@ bool parse_ig_mlp(const Napi::CallbackInfo& info, OpCall* call) {
   void* tgt = nullptr;
   size_t ns, np, nx, nb, nt, na, nw, ng, no;
   int64_t batch, ppb = 0;
-  if (!arg_f64(info, 0, "spec", &spec, &ns, call) || !arg_f64(info, 1, "params", &params, &np, call) ||
-      !arg_int64(info, 2, "batch", &batch) || !arg_f64(info, 3, "x", &x, &nx, call) ||
-      !arg_f64(info, 4, "base", &base, &nb, call) ||
+  if (!arg_float64(info, 0, "spec", &spec, &ns, call) || !arg_float64(info, 1, "params", &params, &np, call) ||
+      !arg_int64(info, 2, "batch", &batch) || !arg_float64(info, 3, "x", &x, &nx, call) ||
+      !arg_float64(info, 4, "base", &base, &nb, call) ||
       !arg_typed(info, 5, napi_int32_array, "target", &tgt, &nt, call) ||
-      !arg_f64(info, 6, "alphas", &alphas, &na, call) || !arg_f64(info, 7, "weights", &weights, &nw, call) ||
-      !arg_f64(info, 8, "avgGrad", &avg, &ng, call) || !arg_f64(info, 9, "outputs", &out, &no, call))
+      !arg_float64(info, 6, "alphas", &alphas, &na, call) || !arg_float64(info, 7, "weights", &weights, &nw, call) ||
+      !arg_float64(info, 8, "avgGrad", &avg, &ng, call) || !arg_float64(info, 9, "outputs", &out, &no, call))
     return false;
   if (info.Length() > 10 && !info[10].IsUndefined() && !arg_int64(info, 10, "pointsPerBatch", &ppb)) return false;
   if (ppb < 0) return fail(info, "pointsPerBatch must be >= 0", "E_RANGE");
@@ -76,10 +63,10 @@ bool parse_ig_mlp(const Napi::CallbackInfo& info, OpCall* call) {
   const size_t inb[7] = {ns * B8, np * B8, nx * B8, nb * B8, nt * 4, na * B8, nw * B8};
   const char* names[7] = {"spec", "params", "x", "base", "target", "alphas", "weights"};
   for (int i = 0; i < 7; ++i) {
-    if (overlap(avg, ng * B8, ins[i], inb[i])) return fail(info, std::string("avgGrad must not overlap ") + names[i], "E_RANGE");
-    if (overlap(out, no * B8, ins[i], inb[i])) return fail(info, std::string("outputs must not overlap ") + names[i], "E_RANGE");
+    if (bytes_overlap(avg, ng * B8, ins[i], inb[i])) return fail(info, std::string("avgGrad must not overlap ") + names[i], "E_RANGE");
+    if (bytes_overlap(out, no * B8, ins[i], inb[i])) return fail(info, std::string("outputs must not overlap ") + names[i], "E_RANGE");
   }
-  if (overlap(avg, ng * B8, out, no * B8)) return fail(info, "avgGrad must not overlap outputs", "E_RANGE");
+  if (bytes_overlap(avg, ng * B8, out, no * B8)) return fail(info, "avgGrad must not overlap outputs", "E_RANGE");
   const int32_t* target = static_cast<const int32_t*>(tgt);
   const int64_t steps = (int64_t)na;
 #if defined(KX_WITH_CUDA)

@@ -272,4 +272,25 @@ int32_t KX_EXPORT(kx_sector_mc)(const uint32_t* rng, double n, double trial_offs
   return s;
 }
 
+// Training the built-in MLP (mlp.h); sizes and lengths as doubles. The kernels check every length.
+int32_t KX_EXPORT(kx_mlp_forward)(const double* spec, double spec_len, const double* params, double params_len,
+                                  double batch, const double* x, double x_len, double* acts, double acts_len) {
+  return kx::mlp_forward_f64(nullptr, spec, (int64_t)spec_len, params, (int64_t)params_len, (int64_t)batch, x,
+                             (int64_t)x_len, acts, (int64_t)acts_len, nullptr);
+}
+
+int32_t KX_EXPORT(kx_mlp_backward)(const double* spec, double spec_len, const double* params, double params_len,
+                                   double batch, const double* x, double x_len, const double* acts, double acts_len,
+                                   const double* grad_out, double grad_out_len, double* grad_params,
+                                   double grad_params_len, double* grad_x, double grad_x_len) {
+  return kx::mlp_backward_f64(nullptr, spec, (int64_t)spec_len, params, (int64_t)params_len, (int64_t)batch, x,
+                              (int64_t)x_len, acts, (int64_t)acts_len, grad_out, (int64_t)grad_out_len, grad_params,
+                              (int64_t)grad_params_len, grad_x, (int64_t)grad_x_len, nullptr);
+}
+
+int32_t KX_EXPORT(kx_adam)(double n, double* params, const double* grads, double* m, double* v, const double* hyper,
+                           double hyper_len) {
+  return kx::adam_f64(nullptr, (int64_t)n, params, grads, m, v, hyper, (int64_t)hyper_len, nullptr);
+}
+
 }  // extern "C"

@@ -50,7 +50,7 @@ export function erf(x: number): number {
   return x < 0 ? erfc - 1 : 1 - erfc;
 }
 
-function act(code: number, z: Float64Array, h: Float64Array): void {
+export function act(code: number, z: Float64Array, h: Float64Array): void {
   const n = z.length;
   switch (code) {
     case 0:
@@ -82,7 +82,7 @@ function act(code: number, z: Float64Array, h: Float64Array): void {
 }
 
 /** g_z = dF/dz from g_h = dF/dh through the activation (h = act(z)). */
-function actBackward(code: number, z: Float64Array, h: Float64Array, gh: Float64Array, gz: Float64Array): void {
+export function actBackward(code: number, z: Float64Array, h: Float64Array, gh: Float64Array, gz: Float64Array): void {
   const n = z.length;
   switch (code) {
     case 0:

@@ -6,6 +6,7 @@ import type { Kernels, Rng } from '../types.js';
 import { attentionBackwardReference, attentionReference } from './attention.js';
 import { igMlpReference } from './ig.js';
 import { sectorMcReference } from './sector.js';
+import { adamReference, mlpBackwardReference, mlpForwardReference } from './mlp_train.js';
 import { choleskyKernel, eighKernel, featureStatsKernel, gemmKernel, solveKernel, sqrtmKernel, w2TraceReference } from './linalg.js';
 import { boxMuller, philox4x32_10, philoxBlock, streamWords, wordsToUniformF64 } from './philox.js';
 
@@ -30,6 +31,9 @@ export const jsKernels: Kernels = {
   gemm: gemmKernel,
   igMlp: igMlpReference,
   sectorMc: sectorMcReference,
+  mlpForward: mlpForwardReference,
+  mlpBackward: mlpBackwardReference,
+  adam: adamReference,
 
   philox(counter, key, out) {
     philox4x32_10(counter, key, out);

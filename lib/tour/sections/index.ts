@@ -9,6 +9,7 @@ import { section as gaussian } from './gaussian.js';
 import { section as ig } from './ig.js';
 import { section as consistency } from './consistency.js';
 import { section as tta } from './tta.js';
+import { section as ganqp } from './ganqp.js';
 import { section as widen } from './widen.js';
 import { section as sector } from './sector.js';
 
@@ -21,7 +22,7 @@ export const SECTIONS: readonly TourSection[] = [
   rank, // techniques 2: why decoder-only
   gaussian, // techniques 3
   ig, // techniques 4
-  // ganqp (techniques 5) goes here
+  ganqp, // techniques 5: GAN-QP and BiGAN-QP training, W2 falling
   widen, // techniques 6: function-preserving widening
   sector, // techniques 7: n points in a sector
 ];

@@ -48,3 +48,35 @@ inline bool parse_check_args(int argc, char** argv, CheckArgs* a) {
   }
   return true;
 }
+
+// Failure counting and the seeded test data of the check programs (namespace ck; the older checks
+// still carry their own copies).
+#include <stdarg.h>
+
+namespace ck {
+
+inline int g_failures = 0;
+
+// Prints "  FAIL: <message>" and counts it.
+inline void fail(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+inline void fail(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  printf("  FAIL: ");
+  vprintf(fmt, ap);
+  printf("\n");
+  va_end(ap);
+  ++g_failures;
+}
+
+inline uint64_t splitmix64(uint64_t* s) {
+  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// Uniform in [0, 1) with 53 random bits.
+inline double unif(uint64_t* s) { return (double)(splitmix64(s) >> 11) * 0x1p-53; }
+
+}  // namespace ck

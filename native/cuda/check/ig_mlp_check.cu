@@ -31,26 +31,10 @@ namespace {
 using kx::Status;
 namespace kc = kx::cuda;
 
-int g_failures = 0;
-
-void fail(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-void fail(const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  printf("  FAIL: ");
-  vprintf(fmt, ap);
-  printf("\n");
-  va_end(ap);
-  ++g_failures;
-}
-
-uint64_t splitmix64(uint64_t* s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-double unif(uint64_t* s) { return (double)(splitmix64(s) >> 11) * 0x1p-53; }
+using ck::fail;
+using ck::g_failures;
+using ck::splitmix64;
+using ck::unif;
 
 const char* kActName[6] = {"identity", "relu", "gelu", "tanh", "sigmoid", "softmax"};
 
