@@ -2,7 +2,7 @@
 // addon has its own Promise forms (AsyncWorker on its thread pool); wasm and js kernels run in a
 // worker thread so that long work never blocks the event loop.
 import { Worker } from 'node:worker_threads';
-import { asKexueError } from '../errors.js';
+import { asKexueError, KexueError } from '../errors.js';
 import type { TypedArray } from '../tensor.js';
 import { resolve } from './registry.js';
 import { outputsOf, type BackendChoice, type BackendName, type Kernels, type OpName } from './types.js';
@@ -20,10 +20,31 @@ export function runOp<K extends OpName>(op: K, backend: BackendChoice | undefine
   return b.name;
 }
 
+/**
+ * The native Promise forms read and write the caller's arrays from another thread while the
+ * Promise is pending, so their memory must stay put: an array on a resizable ArrayBuffer or a
+ * growable SharedArrayBuffer is refused (E_ARG). Transferring or detaching an array while its
+ * call is pending is not detectable here and is undefined behaviour, as with fs.read's buffer.
+ */
+function assertFixedMemory(op: string, args: readonly unknown[]): void {
+  const check = (v: unknown, where: string) => {
+    if (!ArrayBuffer.isView(v)) return;
+    const buf = v.buffer as { resizable?: boolean; growable?: boolean };
+    if (buf.resizable === true || buf.growable === true)
+      throw new KexueError('E_ARG', `${op}: ${where} is on a resizable or growable buffer, which an asynchronous call cannot hold in place; copy it into a fixed-length typed array first`);
+  };
+  args.forEach((a, i) => {
+    check(a, `argument ${i}`);
+    if (a !== null && typeof a === 'object' && !ArrayBuffer.isView(a))
+      for (const [k, v] of Object.entries(a as Record<string, unknown>)) check(v, `argument ${i}.${k}`);
+  });
+}
+
 /** Runs `op` off the event loop; resolves with the name of the backend that ran it. */
 export async function runOpAsync<K extends OpName>(op: K, backend: BackendChoice | undefined, args: Args<K>): Promise<BackendName> {
   const b = resolve(op, backend);
   const native = b.asyncKernels?.[op] as ((...a: Args<K>) => Promise<void>) | undefined;
+  if (native) assertFixedMemory(op, args as unknown[]);
   try {
     if (native) await native(...args);
     else await inWorker(b.name, op, args as unknown[]);

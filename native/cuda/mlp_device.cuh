@@ -136,16 +136,26 @@ Status launched(const char* what, char* err, size_t errlen) {
 Status gemm(Env& e, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, bool ta, const double* b,
             int64_t ldb, bool tb, double* c, int64_t ldc, bool beta, char* err, size_t errlen) {
   if (m == 0 || n == 0) return OK;
-  const dim3 grid((unsigned)((n + kT - 1) / kT), (unsigned)((m + kT - 1) / kT)), block(kT, kT);
-  if (ta && tb)
-    gemm_kernel<true, true><<<grid, block, 0, e.stream>>>(m, n, k, a, lda, b, ldb, c, ldc, beta);
-  else if (ta)
-    gemm_kernel<true, false><<<grid, block, 0, e.stream>>>(m, n, k, a, lda, b, ldb, c, ldc, beta);
-  else if (tb)
-    gemm_kernel<false, true><<<grid, block, 0, e.stream>>>(m, n, k, a, lda, b, ldb, c, ldc, beta);
-  else
-    gemm_kernel<false, false><<<grid, block, 0, e.stream>>>(m, n, k, a, lda, b, ldb, c, ldc, beta);
-  return launched("gemm launch", err, errlen);
+  // The grid's y dimension holds at most 65535 row tiles: larger m runs in row slices (row r of
+  // op(A) starts at a + r lda, or at a + r when A is transposed; row r of C at c + r ldc).
+  constexpr int64_t kMaxRows = (int64_t)65535 * kT;
+  for (int64_t r0 = 0; r0 < m; r0 += kMaxRows) {
+    const int64_t mr = m - r0 < kMaxRows ? m - r0 : kMaxRows;
+    const double* ar = ta ? a + r0 : a + r0 * lda;
+    double* cr = c + r0 * ldc;
+    const dim3 grid((unsigned)((n + kT - 1) / kT), (unsigned)((mr + kT - 1) / kT)), block(kT, kT);
+    if (ta && tb)
+      gemm_kernel<true, true><<<grid, block, 0, e.stream>>>(mr, n, k, ar, lda, b, ldb, cr, ldc, beta);
+    else if (ta)
+      gemm_kernel<true, false><<<grid, block, 0, e.stream>>>(mr, n, k, ar, lda, b, ldb, cr, ldc, beta);
+    else if (tb)
+      gemm_kernel<false, true><<<grid, block, 0, e.stream>>>(mr, n, k, ar, lda, b, ldb, cr, ldc, beta);
+    else
+      gemm_kernel<false, false><<<grid, block, 0, e.stream>>>(mr, n, k, ar, lda, b, ldb, cr, ldc, beta);
+    Status s = launched("gemm launch", err, errlen);
+    if (s != OK) return s;
+  }
+  return OK;
 }
 
 // The device every call of these kernels runs on, its stream in e (errors: E_BACKEND with why).

@@ -102,11 +102,27 @@ bool arg_typed(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type ty
                          type_name(type));
     return false;
   }
-  Napi::TypedArray a = v.As<Napi::TypedArray>();
-  *length = a.ElementLength();
-  *data = static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+  // napi_get_typedarray_info gives the view's data already offset, for an ArrayBuffer and a
+  // SharedArrayBuffer alike (TypedArray::ArrayBuffer() fails on the latter); a detached buffer
+  // has no data.
+  napi_typedarray_type t;
+  size_t len = 0, offset = 0;
+  void* p = nullptr;
+  napi_value ab = nullptr;
+  if (napi_get_typedarray_info(info.Env(), v, &t, &len, &p, &ab, &offset) != napi_ok || (p == nullptr && len > 0)) {
+    throw_type(info, std::string("kexue native: argument ") + std::to_string(i) + " (" + what +
+                         ") has no readable memory (a detached buffer?)");
+    return false;
+  }
+  *length = len;
+  *data = p;
   call->keep.emplace_back(Napi::Persistent(v));
   return true;
+}
+
+double* own_copy(OpCall* call, const double* p, size_t n) {
+  call->owned.emplace_back(p, p + n);
+  return call->owned.back().data();
 }
 
 bool arg_float64(const Napi::CallbackInfo& info, size_t i, const char* what, double** data, size_t* length,

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <list>
 #include <vector>
 
 #include "kx.h"
@@ -19,7 +20,13 @@ const char* status_code(kx::Status s);
 struct OpCall {
   std::vector<Napi::Reference<Napi::Value>> keep;
   std::function<kx::Status(std::string* err)> run;
+  // Copies the op owns for the call's lifetime (see own_copy).
+  std::list<std::vector<double>> owned;
 };
+
+// A copy of p[0, n) owned by call: for small arguments that steer a kernel (an MLP's spec), so that
+// JS changing the array while an async call runs cannot change sizes the call has checked.
+double* own_copy(OpCall* call, const double* p, size_t n);
 
 // Parses info into call; on bad arguments throws a JS TypeError (pending exception) and returns false.
 typedef bool (*ParseFn)(const Napi::CallbackInfo& info, OpCall* call);

@@ -55,14 +55,22 @@ struct ObjReader {
       ok = bad(o.Env(), std::string(key) + " has the wrong type", "E_DTYPE");
       return nullptr;
     }
-    Napi::TypedArray a = v.As<Napi::TypedArray>();
-    if (n >= 0 && (int64_t)a.ElementLength() != n) {
-      ok = bad(o.Env(), std::string(key) + " has " + std::to_string(a.ElementLength()) + " elements, expected " + std::to_string(n));
+    // napi_get_typedarray_info: the data already offset, for shared buffers too (see arg_typed)
+    napi_typedarray_type t;
+    size_t count = 0, offset = 0;
+    void* data = nullptr;
+    napi_value ab = nullptr;
+    if (napi_get_typedarray_info(o.Env(), v, &t, &count, &data, &ab, &offset) != napi_ok || (data == nullptr && count > 0)) {
+      ok = bad(o.Env(), std::string(key) + " has no readable memory (a detached buffer?)", "E_DTYPE");
       return nullptr;
     }
-    if (len != nullptr) *len = a.ElementLength();
+    if (n >= 0 && (int64_t)count != n) {
+      ok = bad(o.Env(), std::string(key) + " has " + std::to_string(count) + " elements, expected " + std::to_string(n));
+      return nullptr;
+    }
+    if (len != nullptr) *len = count;
     call->keep.emplace_back(Napi::Persistent(v));
-    return static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+    return data;
   }
   void strides(const char* key, int64_t out[4]) {
     if (!ok) return;

@@ -46,6 +46,7 @@ bool parse_ig_mlp(const Napi::CallbackInfo& info, OpCall* call) {
       !arg_float64(info, 6, "alphas", &alphas, &na, call) || !arg_float64(info, 7, "weights", &weights, &nw, call) ||
       !arg_float64(info, 8, "avgGrad", &avg, &ng, call) || !arg_float64(info, 9, "outputs", &out, &no, call))
     return false;
+  spec = own_copy(call, spec, ns);  // checked and used as this copy: JS cannot change it mid-call
   if (info.Length() > 10 && !info[10].IsUndefined() && !arg_int64(info, 10, "pointsPerBatch", &ppb)) return false;
   if (ppb < 0) return fail(info, "pointsPerBatch must be >= 0", "E_RANGE");
   if (batch < 0 || batch > 2147483647) return fail(info, "batch must be in [0, 2^31)", "E_RANGE");

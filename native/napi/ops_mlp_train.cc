@@ -64,6 +64,7 @@ bool parse_net(const Napi::CallbackInfo& info, const char* op, OpCall* call, dou
   if (!arg_float64(info, 0, "spec", spec, ns, call) || !arg_float64(info, 1, "params", params, np, call) ||
       !arg_int64(info, 2, "batch", batch) || !arg_float64(info, 3, "x", x, nx, call))
     return false;
+  *spec = own_copy(call, *spec, *ns);  // checked and used as this copy: JS cannot change it mid-call
   if (*batch < 0 || *batch > 2147483647) return fail(info, op, "batch must be in [0, 2^31)", "E_RANGE");
   int64_t L, plen;
   const char* why = nullptr;
