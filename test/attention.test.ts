@@ -239,6 +239,22 @@ describe('attention: threads, async, errors', () => {
     expect(code(() => attention(q, k, v, { keyLengths: [1, 2] }))).toBe('E_SHAPE');
     expect(code(() => attention(q, normal([1, 2, 6, 8], { seed: 1, dtype: 'float64' }) as never, v))).toBe('E_DTYPE');
     expect(code(() => attentionBackward(q, k, v, tensor(new Float32Array(10), [10])))).toBe('E_SHAPE');
+    // non-finite inputs: a NaN query row would otherwise look like a row with every key hidden
+    for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        const c = tensor(Float32Array.from(t.data as Float32Array), t.shape);
+        (c.data as Float32Array)[3] = bad;
+        const args = { q, k, v, [name]: c };
+        expect(code(() => attention(args.q, args.k, args.v)), `${name} = ${bad}`).toBe('E_RANGE');
+      }
+    }
+    const bias = tensor(new Float32Array(30).fill(-Infinity), [5, 6]); // -Infinity is an additive mask
+    expect(code(() => attention(q, k, v, { bias }))).toBe('no error');
+    (bias.data as Float32Array)[7] = NaN;
+    expect(code(() => attention(q, k, v, { bias }))).toBe('E_RANGE');
+    const dO = tensor(new Float32Array(4 * 5 * 8), [1, 4, 5, 8]);
+    (dO.data as Float32Array)[0] = NaN;
+    expect(code(() => attentionBackward(q, k, v, dO))).toBe('E_RANGE');
   });
 
   it.runIf(addon !== undefined)('the native binding checks sizes again', () => {

@@ -72,6 +72,24 @@ export function finite(v: unknown, what: string, op: string): number {
   return v;
 }
 
+/**
+ * Throws E_RANGE naming the first element of `a` that is NaN or infinite (with `allowNegInf`,
+ * -Infinity passes: an additive mask). One multiply-add per element on the fast path.
+ */
+export function assertFiniteArray(a: ArrayLike<number>, what: string, op: string, allowNegInf = false): void {
+  let acc = 0;
+  const n = a.length;
+  if (!allowNegInf) {
+    for (let i = 0; i < n; i++) acc += a[i] * 0; // NaN * 0 and +-Infinity * 0 are NaN
+    if (acc === 0) return;
+  }
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    if (x !== x || x === Infinity || (x === -Infinity && !allowNegInf))
+      throw new KexueError('E_RANGE', `${op}: ${what} must be finite${allowNegInf ? ' (or -Infinity)' : ''}; element ${i} is ${x}`);
+  }
+}
+
 export function integer(v: unknown, what: string, op: string, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
     throw new KexueError('E_RANGE', `${op}: ${what} must be an integer in [${min}, ${max}]; got ${describe(v)}`);

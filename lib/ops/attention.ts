@@ -7,7 +7,7 @@ import { Tensor, allocate, describe, type FloatArray, type Shape } from '../tens
 import { MASK_KINDS } from '../backends/js/attention.js';
 import type { AttentionInputs } from '../backends/types.js';
 import { asyncOp, syncOp, type Prepared } from './op.js';
-import { backendOpt, finite, options, probability, rngOpt, tensorArg, threshold24, type OpOptions } from './args.js';
+import { assertFiniteArray, backendOpt, finite, options, probability, rngOpt, tensorArg, threshold24, type OpOptions } from './args.js';
 
 export type MaskKind = (typeof MASK_KINDS)[number];
 
@@ -101,6 +101,9 @@ function checkInputs<T extends FloatArray>(q: unknown, k: unknown, v: unknown, o
   if (Dk !== D) throw new KexueError('E_SHAPE', `${op}: q and k head dims differ: ${shapes}`);
   if (Hv !== Hkv || Nv !== Nk) throw new KexueError('E_SHAPE', `${op}: k and v must have the same heads and tokens: ${shapes}`);
   if (Hkv < 1 || H % Hkv !== 0) throw new KexueError('E_SHAPE', `${op}: query heads (${H}) must be a multiple of key/value heads (${Hkv})`);
+  // A NaN in q would make a whole score row NaN, which the online softmax cannot tell from a row
+  // whose keys are all hidden (output 0): non-finite inputs are refused rather than hidden.
+  for (const [t, name] of [[tq, 'q'], [tk, 'k'], [tv, 'v']] as const) assertFiniteArray(t.data, name, op);
   const full = [B, H, Nq, Nk];
   let keyLengths: Int32Array | null = null;
   if (o.keyLengths !== undefined) {
@@ -125,6 +128,7 @@ function checkInputs<T extends FloatArray>(q: unknown, k: unknown, v: unknown, o
   if (o.bias !== undefined) {
     const t = tensorArg<FloatArray>(o.bias, 'bias', op, [tq.dtype]);
     biasStrides = broadcastStrides(t.shape, full, 'bias', op);
+    assertFiniteArray(t.data, 'bias', op, true);
     bias = t.data;
   }
   const scale = o.scale === undefined ? 1 / Math.sqrt(D) : finite(o.scale, 'scale', op);
@@ -190,6 +194,7 @@ function prepBackward<T extends FloatArray>(q: Tensor<T>, k: Tensor<T>, v: Tenso
   const dO = tensorArg<T>(dOutput, 'dOutput', op, [tq.dtype]);
   if (dO.shape.join() !== [B, H, Nq, Dv].join())
     throw new KexueError('E_SHAPE', `${op}: dOutput must have the output's shape [${[B, H, Nq, Dv].join(', ')}]; got [${dO.shape.join(', ')}]`);
+  assertFiniteArray(dO.data, 'dOutput', op);
   const dt = tq.dtype as 'float32';
   const dq = allocate(dt, tq.size) as unknown as T;
   const dk = allocate(dt, tk.size) as unknown as T;
