@@ -344,6 +344,10 @@ int main(int argc, char** argv) {
     p.grad_x = false;
     compare("40-300-2 gelu/sigmoid, no gradX", p, false, 1);
   }
+  // More rows than the grid's y dimension takes in one launch (65535 tiles of 16): the GEMMs run
+  // in row slices. The weight-gradient GEMM has d_l rows, so a wide layer tests that side.
+  compare("2-3-1 tanh/identity, batch 1100000 (row slices)", make(&rng, {2, 3, 1}, {3, 0}, 1100000), false, 1);
+  compare("1-1100000-1 relu/identity, batch 2 (row slices)", make(&rng, {1, 1100000, 1}, {1, 0}, 2), false, 1);
   printf("training-step sizes (timings include host transfers):\n");
   compare("2-128-128-1 tanh/tanh/identity", make(&rng, {2, 128, 128, 1}, {3, 3, 0}, 256), args.do_bench, args.reps);
   compare("784-256-256-10 relu/relu/softmax", make(&rng, {784, 256, 256, 10}, {1, 1, 5}, 128), args.do_bench,
