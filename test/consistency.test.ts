@@ -150,4 +150,34 @@ describe('consistency: errors', () => {
     expect(errorCode(() => dropTokenEquivalence({ N: 8, D: 4, ratio: 1, seed: 1 }))).toBe('E_RANGE');
     expect(errorCode(() => dropTokenEquivalence({ N: 8, D: 4, ratio: 0.2, seed: 1, dtype: 'int32' as never }))).toBe('E_DTYPE');
   });
+
+  it('refuses sizes past 2^27 elements per array up front (E_RANGE naming the op, the limit and the request)', () => {
+    // each size alone is within its own bound; the product is 2^40 (was a RangeError from a typed array)
+    const huge = { N: 4096, D: 256, dropRates: [0.1], draws: 1 << 20, seed: 1 };
+    expect(errorCode(() => maskConsistency(huge))).toBe('E_RANGE');
+    expect(() => maskConsistency(huge)).toThrow(/^maskConsistency: draws x N x D = 1048576 x 4096 x 256 = 1099511627776 elements per array; the limit is 2\^27 = 134217728$/);
+    // just past the limit, and just at it for the check (not run: 2^27 elements would take seconds)
+    expect(errorCode(() => maskConsistency({ ...huge, N: 1 << 10, D: 1 << 10, draws: (1 << 7) + 1 }))).toBe('E_RANGE');
+    expect(errorCode(() => maskConsistency({ N: 8, D: 1 << 12, dropRates: [0.1], draws: 2, seed: 1, vocab: 1 << 20 }))).toBe('E_RANGE');
+    expect(() => maskConsistency({ N: 8, D: 1 << 12, dropRates: [0.1], draws: 2, seed: 1, vocab: 1 << 20 })).toThrow(/maskConsistency: the embedding table vocab x D/);
+    expect(errorCode(() => dropTokenEquivalence({ N: 1 << 16, D: 1, ratio: 0.1, seed: 1 }))).toBe('E_RANGE');
+    expect(() => dropTokenEquivalence({ N: 1 << 16, D: 1, ratio: 0.1, seed: 1 })).toThrow(/^dropTokenEquivalence: the attention probabilities N x N/);
+  });
+
+  it('takes the seed as a number or a bigint (the same run)', () => {
+    const ok = { N: 8, D: 4, dropRates: [0.25], draws: 4 };
+    expect(maskConsistency({ ...ok, seed: 3n })).toEqual(maskConsistency({ ...ok, seed: 3 }));
+    const a = dropTokenEquivalence({ N: 8, D: 4, ratio: 0.5, seed: 5 }), b = dropTokenEquivalence({ N: 8, D: 4, ratio: 0.5, seed: 5n });
+    expect(b.compact).toEqual(a.compact);
+    expect(errorCode(() => maskConsistency({ ...ok, seed: 1n << 64n }))).toBe('E_RANGE');
+    expect(errorCode(() => maskConsistency({ ...ok, seed: 1.5 }))).toBe('E_RANGE');
+  });
+
+  it('corrupted is N - round(N (1 - p)), maeMask\'s count (round(N p) differs at ties)', () => {
+    // N = 2, p = 0.25: N p = 0.5 rounds to 1, but maeMask keeps round(1.5) = 2 rows, so 0 are corrupted
+    const r = maskConsistency({ N: 2, D: 4, dropRates: [0.25, 0.75, 0.5], draws: 4, seed: 1, expectedEmbedding: false }).rates;
+    expect(r.map((x) => x.corrupted)).toEqual([0, 1, 1]);
+    expect(r[0].mlm).toBe(0);
+    expect(r[0].mae).toBe(0);
+  });
 });

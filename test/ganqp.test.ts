@@ -6,7 +6,7 @@
 // relative (the losses are quadratic in the scores, so central differences are exact up to
 // rounding ~1e-16 / h with h = 1e-6); batching 1e-14 (sums of a few terms in another order).
 import { describe, expect, it } from 'vitest';
-import { biganQp, ganQp, normal } from '../dist/index.js';
+import { Tensor, biganQp, ganQp, normal } from '../dist/index.js';
 import { sampleRing, sampleW2, trainBiganQp, trainGanQp } from '../dist/ops/gan_train.js';
 import { section } from '../dist/tour/sections/ganqp.js';
 import { errorCode, freshSeed, relFro } from './helpers.js';
@@ -176,6 +176,71 @@ describe('errors', () => {
     expect(errorCode(() => biganQp.losses(null as unknown as typeof ok))).toBe('E_ARG');
     expect(errorCode(() => biganQp.jointDistance([1, 2], [1], [1, 2], [1, 2], { dimX: 2, dimZ: 1 }))).toBe('E_SHAPE');
     expect(errorCode(() => trainGanQp({ seed: 1, steps: 0 }))).toBe('E_RANGE');
+  });
+
+  it('reads Tensor arguments by their shape and plain arrays as numbers only', () => {
+    // [2, 3] with dim 2 was read as 3 rows of 2
+    const a = new Tensor(Float64Array.of(0, 0, 0, 1, 1, 1), [2, 3]), b = new Tensor(new Float64Array(6), [2, 3]);
+    expect(errorCode(() => ganQp.distance(a, b, { dim: 2 }))).toBe('E_SHAPE');
+    expect(() => ganQp.distance(a, b, { dim: 2 })).toThrow(/xReal must be flat or \[rows, dim\] = \[rows, 2\]; got a Tensor \[2, 3\]/);
+    expect(Array.from(ganQp.distance(a, b, { dim: 3 }))).toEqual([0, Math.sqrt(3)]);
+    expect(Array.from(ganQp.distance(a.reshape([6]), b.reshape([6]), { dim: 3 }))).toEqual([0, Math.sqrt(3)]);
+    expect(errorCode(() => ganQp.distance(a.reshape([1, 2, 3]), b, { dim: 3 }))).toBe('E_SHAPE');
+    expect(errorCode(() => ganQp.criticLoss(new Tensor(Float64Array.of(1, 2), [1, 2]), [0, 0], [1, 1], { lambda: 1 }))).toBe('E_SHAPE');
+    expect(errorCode(() => ganQp.criticLoss(new Tensor(Float64Array.of(1, 2), [2, 1]), [0, 0], [1, 1], { lambda: 1 }))).toBe('no error');
+    expect(errorCode(() => ganQp.generatorLoss([1, 2], new Tensor(Float64Array.of(1, 2), [1, 2])))).toBe('E_SHAPE');
+    expect(errorCode(() => biganQp.jointDistance(new Tensor(new Float64Array(4), [1, 4]), [1, 2], [0, 0, 0, 0], [0, 0], { dimX: 2, dimZ: 1 }))).toBe('E_SHAPE');
+    const ok = { tReal: [1, 0], tFake: [0, 1], dist: [1, 1], lambda: 1, z: [0, 0], zRec: [1, 2], x: [1, 1, 2, 2], xRec: [0, 0, 0, 0], beta1: 1, beta2: 1 };
+    expect(errorCode(() => biganQp.losses({ ...ok, x: new Tensor(Float64Array.of(1, 1, 2, 2), [2, 2]) }))).toBe('no error');
+    expect(errorCode(() => biganQp.losses({ ...ok, x: new Tensor(Float64Array.of(1, 1, 2, 2), [4, 1]) }))).toBe('E_SHAPE');
+    // strings and booleans were coerced by Float64Array.from ('3' -> 3, true -> 1)
+    expect(errorCode(() => ganQp.distance(['3', 1] as unknown as number[], [1, 2], { dim: 1 }))).toBe('E_DTYPE');
+    expect(() => ganQp.distance(['3', 1] as unknown as number[], [1, 2], { dim: 1 })).toThrow(/xReal\[0\] must be a number/);
+    expect(errorCode(() => ganQp.generatorLoss([true, 0] as unknown as number[], [0, 0]))).toBe('E_DTYPE');
+    expect(errorCode(() => biganQp.losses({ ...ok, z: [0, null] as unknown as number[] }))).toBe('E_DTYPE');
+  });
+
+  it('sampleW2 refuses NaN and infinite entries (the assignment never ended on them)', () => {
+    expect(errorCode(() => sampleW2(Float64Array.of(NaN, 0, 1, 1), Float64Array.of(0, 0, 1, 1), 2))).toBe('E_RANGE');
+    expect(() => sampleW2(Float64Array.of(NaN, 0, 1, 1), Float64Array.of(0, 0, 1, 1), 2)).toThrow(/^sampleW2: a must be finite; element 0 is NaN$/);
+    expect(errorCode(() => sampleW2(Float64Array.of(0, 0, 1, 1), Float64Array.of(0, 0, Infinity, 1), 2))).toBe('E_RANGE');
+    expect(errorCode(() => sampleW2(Float64Array.of(0, 0, 1, 1), Float64Array.of(0, 0, 1, -Infinity), 2))).toBe('E_RANGE');
+  });
+
+  it('the trainers check every option before running a step', () => {
+    const base = { seed: 1, steps: 2, batch: 4, hidden: 4, evalSamples: 4 };
+    let calls = 0;
+    const progress = () => void calls++;
+    const bad: [string, () => unknown, string, RegExp][] = [
+      ['onProgress', () => trainGanQp({ ...base, onProgress: 1 as never }), 'E_ARG', /^trainGanQp: onProgress must be a function/],
+      ['norm', () => trainGanQp({ ...base, norm: 'l3' as never, onProgress: progress }), 'E_ARG', /^trainGanQp: norm must be 'l1' or 'l2'; got .*l3/],
+      ['latent 0', () => trainGanQp({ ...base, latent: 0, onProgress: progress }), 'E_RANGE', /^trainGanQp: latent must be an integer in \[1, 1024\]; got 0/],
+      ['latent 1.5', () => trainGanQp({ ...base, latent: 1.5, onProgress: progress }), 'E_RANGE', /latent.*1\.5/],
+      ['modes', () => trainGanQp({ ...base, data: { modes: 0 }, onProgress: progress }), 'E_RANGE', /^trainGanQp: data\.modes/],
+      ['std', () => trainGanQp({ ...base, data: { std: -1 }, onProgress: progress }), 'E_RANGE', /^trainGanQp: data\.std must be a finite number >= 0; got -1/],
+      ['radius', () => trainGanQp({ ...base, data: { radius: NaN }, onProgress: progress }), 'E_RANGE', /^trainGanQp: data\.radius/],
+      ['data', () => trainGanQp({ ...base, data: 3 as never, onProgress: progress }), 'E_ARG', /^trainGanQp: data must be an object/],
+      ['adamBeta1', () => trainGanQp({ ...base, adamBeta1: 2, onProgress: progress }), 'E_RANGE', /^trainGanQp: adamBeta1/],
+      ['snapshot 1.5', () => trainGanQp({ ...base, snapshotSteps: [1.5], onProgress: progress }), 'E_RANGE', /^trainGanQp: snapshotSteps\[0\] must be an integer in \[0, 2\]; got 1\.5/],
+      ['snapshot 7', () => trainGanQp({ ...base, snapshotSteps: [1, 7], onProgress: progress }), 'E_RANGE', /snapshotSteps\[1\]/],
+      ['snapshot not array', () => trainGanQp({ ...base, snapshotSteps: 1 as never, onProgress: progress }), 'E_ARG', /snapshotSteps must be an array/],
+      ['seed', () => trainGanQp({ ...base, seed: -1, onProgress: progress }), 'E_RANGE', /^trainGanQp: seed/],
+      ['backend', () => trainGanQp({ ...base, backend: 'tpu' as never, onProgress: progress }), 'E_BACKEND', /^trainGanQp: backend/],
+      ['batch', () => trainGanQp({ ...base, batch: 1, onProgress: progress }), 'E_RANGE', /^trainGanQp: batch/],
+      ['bigan beta1', () => trainBiganQp({ ...base, beta1: -1, onProgress: progress }), 'E_RANGE', /^trainBiganQp: beta1 must be a finite number >= 0; got -1/],
+      ['bigan beta2', () => trainBiganQp({ ...base, beta2: Infinity, onProgress: progress }), 'E_RANGE', /^trainBiganQp: beta2/],
+      ['bigan std', () => trainBiganQp({ ...base, std: NaN, onProgress: progress }), 'E_RANGE', /^trainBiganQp: std must be a finite number >= 0; got NaN/],
+      ['bigan norm', () => trainBiganQp({ ...base, norm: 'linf' as never, onProgress: progress }), 'E_ARG', /^trainBiganQp: norm/],
+    ];
+    for (const [what, run, code, msg] of bad) {
+      expect(errorCode(run), what).toBe(code);
+      expect(run, what).toThrow(msg);
+    }
+    expect(calls).toBe(0);
+    // the same options with good values run (and call onProgress once per step)
+    const r = trainGanQp({ ...base, seed: 1n, snapshotSteps: [1], onProgress: progress });
+    expect(calls).toBe(2);
+    expect(r.snapshots.map((x) => x.step)).toEqual([0, 1, 2]);
   });
 });
 

@@ -290,6 +290,31 @@ describe('mlpInit', () => {
     expect(errorCode(() => mlpInit([3, 4, 1], ['softmax', 'identity'], { seed: 1 }))).toBe('E_ARG');
     expect(errorCode(() => mlpInit([3, 4, 1], 'relu', {} as { seed: number }))).toBe('E_ARG');
     expect(errorCode(() => mlpInit([3, 4, 1], 'relu', { seed: 1, init: 'lecun' as 'he' }))).toBe('E_ARG');
+    // a single activation is validated too (it used to be accepted and passed on as is)
+    expect(errorCode(() => mlpInit([2, 3], 5 as unknown as MlpActivation, { seed: 1 }))).toBe('E_ARG');
+    expect(errorCode(() => mlpInit([2, 3, 4], 'swish' as MlpActivation, { seed: 1 }))).toBe('E_ARG');
+    expect(errorCode(() => mlpInit([2, 3], 'relu', { seed: -1 }))).toBe('E_RANGE');
+    expect(errorCode(() => mlpInit([2, 3], 'relu', { seed: 1.5 }))).toBe('E_RANGE');
+  });
+
+  it('a single activation applies to the hidden layers, and to the only layer of a one-layer net', () => {
+    const seed = freshSeed();
+    const x = randn(6, seed, 1);
+    for (const act of ['softmax', 'sigmoid', 'relu'] as const) {
+      const one = mlpInit([2, 3], act, { seed });
+      expect(one.activations).toEqual([act]);
+      const ref = mlpInit([2, 3], [act], { seed });
+      expect(firstBitMismatch(mlpForward(one, x).output, mlpForward(ref, x).output), `seed ${seed} ${act}`).toBe(-1);
+    }
+    // softmax rows sum to 1 (it was silently replaced by identity before)
+    const y = mlpForward(mlpInit([2, 3], 'softmax', { seed }), x).output;
+    for (let r = 0; r < 3; r++) expect(y[3 * r] + y[3 * r + 1] + y[3 * r + 2]).toBeCloseTo(1, 14);
+    expect(mlpInit([2, 3, 4], 'tanh', { seed }).activations).toEqual(['tanh', 'identity']);
+  });
+
+  it('refuses more than 2^28 parameters up front, naming mlpInit and the count', () => {
+    expect(errorCode(() => mlpInit([1 << 20, 1 << 20], 'relu', { seed: 1 }))).toBe('E_RANGE');
+    expect(() => mlpInit([1 << 20, 1 << 20], 'relu', { seed: 1 })).toThrow(/^mlpInit: dims \[1048576, 1048576\] need 1099512676352 parameters; the limit is 2\^28 = 268435456$/);
   });
 });
 
@@ -325,6 +350,16 @@ describe('async forms and errors', () => {
     expect(errorCode(() => mlpBackward(other, cache, new Float64Array(4)))).toBe('E_ARG');
     expect(errorCode(() => mlpBackward(net, {} as typeof cache, new Float64Array(4)))).toBe('E_ARG');
     expect(errorCode(() => mlpBackward(net, cache, new Float64Array(4), { inputGrad: 1 as unknown as boolean }))).toBe('E_ARG');
+    // a Tensor gradOutput must be [batch, d_L] (or flat): [2, 2] holds the right count but [d_L, batch]-like shapes are refused
+    expect(errorCode(() => mlpBackward(net, cache, tensor(new Float64Array(4), [2, 2])))).toBe('no error');
+    expect(errorCode(() => mlpBackward(net, cache, tensor(new Float64Array(4), [4])))).toBe('no error');
+    expect(errorCode(() => mlpBackward(net, cache, tensor(new Float64Array(4), [1, 4])))).toBe('E_SHAPE');
+    expect(errorCode(() => mlpBackward(net, cache, tensor(new Float64Array(4), [4, 1])))).toBe('E_SHAPE');
+    expect(errorCode(() => mlpBackward(net, cache, tensor(new Float64Array(4), [2, 1, 2])))).toBe('E_SHAPE');
+    const wide = mlpInit([3, 4, 3], 'relu', { seed: 1 });
+    const wc = mlpForward(wide, new Float64Array(6)).cache;
+    expect(errorCode(() => mlpBackward(wide, wc, tensor(new Float64Array(6), [3, 2])))).toBe('E_SHAPE');
+    expect(errorCode(() => mlpBackward(wide, wc, tensor(new Float64Array(6), [2, 3])))).toBe('no error');
     expect(errorCode(() => new Adam([1, 2] as unknown as Float64Array))).toBe('E_DTYPE');
     expect(errorCode(() => new Adam(new Float64Array(2), { beta1: 1 }))).toBe('E_RANGE');
     expect(errorCode(() => new Adam(new Float64Array(2), { eps: 0 }))).toBe('E_RANGE');
@@ -334,5 +369,14 @@ describe('async forms and errors', () => {
     expect(errorCode(() => opt.step(Float64Array.of(1, Infinity)))).toBe('E_RANGE');
     expect(opt.t).toBe(0);
     expect([...opt.params]).toEqual([1, 2]);
+  });
+
+  it('refuses activations past 2^28 values up front (E_RANGE naming mlpForward, the limit and the sizes)', () => {
+    const net = mlpInit([1, 1 << 20, 1], 'relu', { seed: 1 });
+    // 2 x 4096 x (2^20 + 1) activations: a RangeError from the typed-array constructor before
+    expect(errorCode(() => mlpForward(net, new Float64Array(4096)))).toBe('E_RANGE');
+    expect(() => mlpForward(net, new Float64Array(4096))).toThrow(/^mlpForward: the activations \(2 x batch 4096 x \(1048576 \+ 1\)\) would hold 8589942784 float64 values; the limit is 2\^28 = 268435456$/);
+    // the same check on the async form (thrown or rejected, it is the same E_RANGE)
+    return expect((async () => mlpForwardAsync(net, new Float64Array(4096)))()).rejects.toThrow(/^mlpForward: the activations/);
   });
 });

@@ -50,12 +50,25 @@ function repeatScaled(a: ArrayLike<number>, d: number, k: number): Float64Array 
 
 const base = (o: Partial<TransformerConfig> = {}): TransformerConfig => ({ vocab: 13, dModel: 8, heads: 2, dFF: 12, layers: 2, maxLen: 9, ...o });
 
+type RefMask = 'causal' | 'none' | 'anticausal' | 'noSelf' | 'causalNoSelf';
+
+/** Whether query i sees key j under one mask kind (square attention). */
+function sees(mask: RefMask, i: number, j: number): boolean {
+  if (mask === 'none') return true;
+  if (mask === 'causal') return j <= i;
+  if (mask === 'anticausal') return j >= i;
+  if (mask === 'noSelf') return j !== i;
+  return j < i;
+}
+
 /**
  * The reference: every position of every sequence computed with plain loops and no kernel (float64
  * throughout), straight from the definition: attention logits q_i.k_j / sqrt(dHead) over the
- * visible keys, softmax, the weighted sum of values, per head.
+ * visible keys, softmax, the weighted sum of values, per head. `mask` is one kind or one per head;
+ * keyLengths[b] hides keys j >= keyLengths[b] of sequence b. A query that sees no key gets a zero
+ * head output (the attention op's rule for a fully hidden row).
  */
-function naive(w: TransformerWeights, ids: number[][], mask: 'causal' | 'none' | 'anticausal'): number[][][] {
+function naive(w: TransformerWeights, ids: number[][], mask: RefMask | RefMask[], keyLengths?: number[]): number[][][] {
   const c = { norm: 'layernorm', eps: 1e-5, activation: 'gelu', prenorm: true, tiedHead: true, ...w.config };
   const d = c.dModel, H = c.heads, D = c.dHead ?? d / H;
   const get = (t: Tensor | undefined, i: number, j = 0, cols = 1) => (t ? Number(t.data[i * cols + j]) : 0);
@@ -73,7 +86,7 @@ function naive(w: TransformerWeights, ids: number[][], mask: 'causal' | 'none' |
     return (2 / Math.sqrt(Math.PI)) * (h / 3) * s;
   };
   const act = (z: number) => (c.activation === 'relu' ? Math.max(0, z) : 0.5 * z * (1 + erf(z / Math.SQRT2)));
-  return ids.map((seq) => {
+  return ids.map((seq, b) => {
     const N = seq.length;
     let xs = seq.map((t, n) => Array.from({ length: d }, (_, j) => get(w.embed, t, j, d) + get(w.pos, n, j, d)));
     for (const l of w.layers) {
@@ -82,7 +95,8 @@ function naive(w: TransformerWeights, ids: number[][], mask: 'causal' | 'none' |
         return inp.map((_, i) => {
           const o = new Array(H * D).fill(0);
           for (let h = 0; h < H; h++) {
-            const vis = seq.map((__, j) => (mask === 'none' ? true : mask === 'causal' ? j <= i : j >= i));
+            const vis = seq.map((__, j) => sees(Array.isArray(mask) ? mask[h] : mask, i, j) && (keyLengths === undefined || j < keyLengths[b]));
+            if (!vis.includes(true)) continue;
             const s = seq.map((__, j) => {
               let dot = 0;
               for (let e = 0; e < D; e++) dot += q[i][h * D + e] * k[j][h * D + e];
@@ -139,6 +153,37 @@ describe('transformerForward', () => {
         }
       }
     });
+  });
+
+  it('per-head mask arrays and keyLengths match the reference, every backend', () => {
+    const seed = freshSeed();
+    const w = randomTransformer(base({ heads: 4, tiedHead: false }), { seed, dtype: 'float64' });
+    const ids = [[1, 4, 0, 12, 7, 5], [3, 3, 9, 2, 11, 8], [6, 0, 10, 1, 2, 4]];
+    const cases: { mask: RefMask | RefMask[]; keyLengths?: number[] }[] = [
+      { mask: ['causal', 'none', 'anticausal', 'noSelf'] },
+      { mask: ['causalNoSelf', 'causal', 'none', 'causal'] },
+      { mask: 'causal', keyLengths: [6, 2, 4] },
+      { mask: 'none', keyLengths: [1, 5, 3] },
+      // anticausal with padding leaves queries past the length with no key (zero head output)
+      { mask: ['anticausal', 'none', 'causal', 'noSelf'], keyLengths: [3, 6, 1] },
+    ];
+    for (const { mask, keyLengths } of cases) {
+      const ref = naive(w, ids, mask, keyLengths).flat(2);
+      for (const backend of BACKENDS) {
+        const got = transformerForward(w, ids, { mask, keyLengths, backend }).logits;
+        // as the test above: float64 throughout, the reference's erf good to ~1e-13
+        expect(maxRel(got.data, ref), `seed=${seed} ${mask} ${keyLengths} ${backend}`).toBeLessThan(1e-11);
+      }
+    }
+    // keyLengths N is no padding at all; a shorter length changes that sequence only (causal: from the length on)
+    const full = transformerForward(w, ids, { mask: 'causal' }).logits.data;
+    expect(transformerForward(w, ids, { mask: 'causal', keyLengths: [6, 6, 6] }).logits.data).toEqual(full);
+    const padded = transformerForward(w, ids, { mask: 'causal', keyLengths: Int32Array.of(6, 3, 6) }).logits.data;
+    const row = 6 * 13;
+    expect(padded.subarray(0, row)).toEqual(full.subarray(0, row));
+    expect(padded.subarray(2 * row)).toEqual(full.subarray(2 * row));
+    expect(padded.subarray(row, row + 3 * 13)).toEqual(full.subarray(row, row + 3 * 13));
+    expect(padded.subarray(row + 3 * 13, 2 * row)).not.toEqual(full.subarray(row + 3 * 13, 2 * row));
   });
 
   it('float32 forward stays within float32 rounding of the float64 forward; ids in every accepted form', () => {
@@ -325,10 +370,33 @@ describe('deepen', () => {
         const d = deepen(w, { at: 1 });
         expect(d.layers[1].wq.data).toEqual(w.layers[0].wq.data);
         expect(d.layers[1].w2.data.every((x) => x === 0)).toBe(true);
-        expect(d.layers[2]).toBe(w.layers[1]);
+        expect(d.layers[2]).not.toBe(w.layers[1]);
+        expect(d.layers[2].wq.data).toEqual(w.layers[1].wq.data);
       }
     });
   }
+
+  it('returns fresh tensors: editing the deeper model leaves the source and its logits unchanged', () => {
+    const seed = freshSeed();
+    for (const tiedHead of [true, false]) {
+      const w = randomTransformer(base({ layers: 2, tiedHead }), { seed, dtype: 'float64' });
+      const ids = randomIds(seed, 2, 7, 13);
+      const before = Array.from(transformerForward(w, ids).logits.data);
+      const snapshot = JSON.stringify(w, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v));
+      const deep = deepen(w, { at: [0, 2] });
+      const tensors = (m: TransformerWeights) => [
+        m.embed, m.pos, ...(m.head ? [m.head] : []), m.lnFinal!.gain, m.lnFinal!.bias!,
+        ...m.layers.flatMap((l) => [l.ln1.gain, l.ln1.bias!, l.ln2.gain, l.ln2.bias!, l.wq, l.bq, l.wk, l.bk, l.wv, l.bv, l.wo, l.bo, l.w1, l.b1, l.w2, l.b2]),
+      ];
+      const src = new Set(tensors(w).map((t) => t.data.buffer));
+      for (const t of tensors(deep)) {
+        expect(src.has(t.data.buffer), `seed=${seed} tied=${tiedHead}`).toBe(false);
+        t.data.fill(0.5);
+      }
+      expect(JSON.stringify(w, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v))).toBe(snapshot);
+      expect(Array.from(transformerForward(w, ids).logits.data), `seed=${seed} tied=${tiedHead}`).toEqual(before);
+    }
+  });
 
   it('deepen then widen stays the same function', () => {
     const seed = freshSeed();

@@ -203,4 +203,44 @@ describe('ttaStack and randomTtaWeights: errors', () => {
     expect(errorCode(() => ttaStack(w, new Tensor(bad, tok.shape), pos))).toBe('E_RANGE');
     expect(errorCode(() => ttaStack(w, tok, pos))).toBe('no error');
   });
+
+  it('rejects a NaN or infinite weight or embedding, naming the tensor and the index', () => {
+    const w = randomTtaWeights({ d: 4, heads: 2, layers: 2, ffn: 6, seed: 1 });
+    const { tok, pos } = embeddings(1, 1, 3, 4, 'float64');
+    const poisoned = (layer: number, key: 'wq' | 'bo', i: number, v: number): TtaWeights => {
+      const t = w.layers[layer][key];
+      const data = t.data.slice();
+      data[i] = v;
+      return { ...w, layers: w.layers.map((l, k) => (k === layer ? { ...l, [key]: new Tensor(data, t.shape) } : l)) };
+    };
+    const ffnPoisoned: TtaWeights = { ...w, layers: [w.layers[0], { ...w.layers[1], ffn: { ...w.layers[1].ffn!, w2: new Tensor(w.layers[1].ffn!.w2.data.map((x, i) => (i === 7 ? -Infinity : x)), [4, 6]) } }] };
+    const gainPoisoned: TtaWeights = { ...w, layers: [{ ...w.layers[0], ln1: { ...w.layers[0].ln1!, gamma: new Tensor(Float64Array.of(1, NaN, 1, 1), [4]) } }, w.layers[1]] };
+    const cases: [TtaWeights, RegExp][] = [
+      [poisoned(0, 'wq', 5, NaN), /layers\[0\]\.wq.*element 5 is NaN/],
+      [poisoned(1, 'bo', 2, Infinity), /layers\[1\]\.bo.*element 2 is Infinity/],
+      [ffnPoisoned, /layers\[1\]\.ffn\.w2.*element 7 is -Infinity/],
+      [gainPoisoned, /layers\[0\]\.ln1\.gamma.*element 1 is NaN/],
+    ];
+    for (const [bad, msg] of cases) {
+      expect(errorCode(() => ttaStack(bad, tok, pos))).toBe('E_RANGE');
+      expect(() => ttaStack(bad, tok, pos)).toThrow(msg);
+    }
+    const p = pos.data.slice();
+    p[9] = Infinity;
+    expect(() => ttaStack(w, tok, new Tensor(p, pos.shape))).toThrow(/posEmb.*element 9 is Infinity/);
+    expect(errorCode(() => ttaStack(w, tok, new Tensor(p, pos.shape)))).toBe('E_RANGE');
+    const t = tok.data.slice();
+    t[4] = -Infinity;
+    expect(() => ttaStack(w, new Tensor(t, tok.shape), pos)).toThrow(/tokenEmb.*element 4 is -Infinity/);
+  });
+
+  it('randomTtaWeights takes the seed as a number or a bigint (the same weights), up to 2^64 - 1', () => {
+    const a = randomTtaWeights({ d: 4, heads: 2, layers: 1, seed: 7 });
+    const b = randomTtaWeights({ d: 4, heads: 2, layers: 1, seed: 7n });
+    expect(firstBitMismatch(b.layers[0].wq.data, a.layers[0].wq.data)).toBe(-1);
+    expect(firstBitMismatch(b.layers[0].ln1!.beta.data, a.layers[0].ln1!.beta.data)).toBe(-1);
+    expect(errorCode(() => randomTtaWeights({ d: 4, heads: 2, layers: 1, seed: (1n << 64n) - 1n }))).toBe('no error');
+    expect(errorCode(() => randomTtaWeights({ d: 4, heads: 2, layers: 1, seed: 1n << 64n }))).toBe('E_RANGE');
+    expect(errorCode(() => randomTtaWeights({ d: 4, heads: 2, layers: 1 } as never))).toBe('E_ARG');
+  });
 });

@@ -10,7 +10,8 @@ import type { BackendChoice } from '../backends/types.js';
 import { attention } from './attention.js';
 import { dropTokens, expectedEmbedding, maeMask, mlmMask } from './masking.js';
 import { normal, uniform } from './random.js';
-import { backendOpt, integer, options, probability } from './args.js';
+import { backendOpt, integer, options, probability, rngOpt } from './args.js';
+import { oomError } from './mlp_train.js';
 
 export type MaskVectorKind = 'random' | 'mean' | 'zero';
 
@@ -19,11 +20,12 @@ export interface MaskConsistencyOptions {
   N: number;
   /** head dimension */
   D: number;
-  /** drop rates p in [0, 1): the fraction of key/value rows corrupted (round(N p) rows per draw) */
+  /** drop rates p in [0, 1): the fraction of key/value rows corrupted (N - round(N (1 - p)) rows per draw, maeMask's count) */
   dropRates: readonly number[];
-  /** corruption draws averaged per rate */
+  /** corruption draws averaged per rate (draws x N x D at most 2^27) */
   draws: number;
-  seed: number;
+  /** Philox seed: an integer in [0, 2^64), a number up to 2^53 - 1 or a bigint */
+  seed: number | bigint;
   /**
    * The MLM replacement (one key row and one value row for every corrupted position): 'random' (a
    * fixed draw from the rows' own distribution, N(0, I); the default), 'mean' (the mean key and
@@ -41,7 +43,7 @@ export interface MaskConsistencyOptions {
 
 export interface RateConsistency {
   rate: number;
-  /** rows corrupted per draw: round(N p) */
+  /** rows corrupted per draw: N - round(N (1 - p)) (maeMask keeps round(N (1 - p)) rows; round(N p) but for ties) */
   corrupted: number;
   /** (a) ||mean_t Attn(Q, K'_t, V'_t) - Attn(Q, K, V)||_F / ||Attn(Q, K, V)||_F, rows replaced by the mask vector */
   mlm: number;
@@ -110,7 +112,7 @@ function embed(table: Float64Array, ids: ArrayLike<number>, D: number): Float64A
   return out;
 }
 
-const f64 = (shape: number[], seed: number, stream: number) => normal(shape, { seed, stream, dtype: 'float64' }).data as Float64Array;
+const f64 = (shape: number[], seed: number | bigint, stream: number) => normal(shape, { seed, stream, dtype: 'float64' }).data as Float64Array;
 
 /** The mean over `draws` batch items of attention(q, k_t, v_t) ([draws, N, D] each, one head). */
 function meanAttention(q: Float64Array, k: Float64Array, v: Float64Array, draws: number, N: number, D: number, backend: BackendChoice | undefined, maskTensor?: Tensor<Uint8Array>): Float64Array {
@@ -119,13 +121,17 @@ function meanAttention(q: Float64Array, k: Float64Array, v: Float64Array, draws:
   return meanOver(o.data, draws, N * D);
 }
 
-function checkSizes(o: Partial<{ N: number; D: number; draws: number; seed: number }>, op: string) {
-  return {
-    N: integer(o.N, 'N', op, 1, 1 << 16),
-    D: integer(o.D, 'D', op, 1, 1 << 12),
-    draws: integer(o.draws, 'draws', op, 1, 1 << 20),
-    seed: integer(o.seed, 'seed', op, 0, Number.MAX_SAFE_INTEGER),
-  };
+/** The most elements one array of these experiments may hold: 2^27 (1 GiB of float64; a run holds several). */
+export const CONSISTENCY_MAX_ELEMENTS = 2 ** 27;
+
+function checkSizes(o: Partial<{ N: number; D: number; draws: number; seed: number | bigint }>, op: string) {
+  const N = integer(o.N, 'N', op, 1, 1 << 16);
+  const D = integer(o.D, 'D', op, 1, 1 << 12);
+  const draws = integer(o.draws, 'draws', op, 1, 1 << 20);
+  rngOpt(o, op);
+  if (draws * N * D > CONSISTENCY_MAX_ELEMENTS)
+    throw new KexueError('E_RANGE', `${op}: draws x N x D = ${draws} x ${N} x ${D} = ${draws * N * D} elements per array; the limit is 2^27 = ${CONSISTENCY_MAX_ELEMENTS}`);
+  return { N, D, draws, seed: o.seed! };
 }
 
 /**
@@ -135,6 +141,14 @@ function checkSizes(o: Partial<{ N: number; D: number; draws: number; seed: numb
  */
 export function maskConsistency(opts: MaskConsistencyOptions): MaskConsistencyResult {
   const op = 'maskConsistency';
+  try {
+    return runMaskConsistency(opts, op);
+  } catch (e) {
+    throw oomError(e, op);
+  }
+}
+
+function runMaskConsistency(opts: MaskConsistencyOptions, op: string): MaskConsistencyResult {
   const o = options<MaskConsistencyOptions>(opts, op);
   const { N, D, draws, seed } = checkSizes(o, op);
   const backend = backendOpt(o, op);
@@ -144,6 +158,8 @@ export function maskConsistency(opts: MaskConsistencyOptions): MaskConsistencyRe
   const maskVector = o.maskVector ?? 'random';
   if (!['random', 'mean', 'zero'].includes(maskVector)) throw new KexueError('E_ARG', `${op}: maskVector must be 'random', 'mean' or 'zero'; got ${describe(maskVector)}`);
   const vocab = o.vocab === undefined ? 32 : integer(o.vocab, 'vocab', op, 2, 1 << 20);
+  if (vocab * D > CONSISTENCY_MAX_ELEMENTS)
+    throw new KexueError('E_RANGE', `${op}: the embedding table vocab x D = ${vocab} x ${D} = ${vocab * D} elements; the limit is 2^27 = ${CONSISTENCY_MAX_ELEMENTS}`);
   const maskProb = o.maskProb === undefined ? 0.15 : probability(o.maskProb, 'maskProb', op);
   if (o.expectedEmbedding !== undefined && typeof o.expectedEmbedding !== 'boolean')
     throw new KexueError('E_ARG', `${op}: expectedEmbedding must be a boolean; got ${describe(o.expectedEmbedding)}`);
@@ -172,7 +188,7 @@ export function maskConsistency(opts: MaskConsistencyOptions): MaskConsistencyRe
 }
 
 /** (c): token ids 1 .. vocab-1 (0 is [MASK], the only special id), BERT's 80/10/10 split. */
-function expectedEmbeddingExperiment(N: number, D: number, draws: number, seed: number, vocab: number, maskProb: number, backend: BackendChoice | undefined): ExpectedEmbeddingConsistency {
+function expectedEmbeddingExperiment(N: number, D: number, draws: number, seed: number | bigint, vocab: number, maskProb: number, backend: BackendChoice | undefined): ExpectedEmbeddingConsistency {
   const table = f64([vocab, D], seed, 20);
   const ids = Int32Array.from(uniform([N], { seed, stream: 21, dtype: 'float64' }).data, (u) => 1 + Math.floor(u * (vocab - 1)));
   const fixedTable = expectedEmbedding(new Tensor(table, [vocab, D]), { maskTokenId: 0, maskProb, backend }).data as Float64Array;
@@ -208,7 +224,8 @@ export interface DropTokenEquivalenceOptions {
   D: number;
   /** DropToken ratio in [0, 1) */
   ratio: number;
-  seed: number;
+  /** Philox seed: an integer in [0, 2^64), a number up to 2^53 - 1 or a bigint */
+  seed: number | bigint;
   dtype?: 'float32' | 'float64';
   backend?: BackendChoice;
 }
@@ -234,8 +251,18 @@ export interface DropTokenEquivalence {
  */
 export function dropTokenEquivalence(opts: DropTokenEquivalenceOptions): DropTokenEquivalence {
   const op = 'dropTokenEquivalence';
+  try {
+    return runDropTokenEquivalence(opts, op);
+  } catch (e) {
+    throw oomError(e, op);
+  }
+}
+
+function runDropTokenEquivalence(opts: DropTokenEquivalenceOptions, op: string): DropTokenEquivalence {
   const o = options<DropTokenEquivalenceOptions>(opts, op);
   const { N, D, seed } = checkSizes({ ...o, draws: 1 }, op);
+  if (N * N > CONSISTENCY_MAX_ELEMENTS)
+    throw new KexueError('E_RANGE', `${op}: the attention probabilities N x N = ${N} x ${N} = ${N * N} elements; the limit is 2^27 = ${CONSISTENCY_MAX_ELEMENTS}`);
   const ratio = probability(o.ratio, 'ratio', op);
   const dtype = o.dtype ?? 'float64';
   if (dtype !== 'float32' && dtype !== 'float64') throw new KexueError('E_DTYPE', `${op}: dtype must be 'float32' or 'float64'; got ${describe(dtype)}`);

@@ -12,6 +12,7 @@ import { biganQp, ganQp, type GanQpLoss, type GanQpNorm } from './ganqp.js';
 import type { Mlp, MlpActivation } from './ig.js';
 import { Adam, mlpBackward, mlpForward, mlpInit } from './mlp_train.js';
 import { normal, uniform } from './random.js';
+import { assertFiniteArray, backendOpt, integer, probability, rngOpt } from './args.js';
 
 // ---- measures ------------------------------------------------------------------------------------
 
@@ -21,6 +22,7 @@ import { normal, uniform } from './random.js';
  * optimal assignment by the Hungarian algorithm with potentials, O(n^3)). Unlike W2 between
  * Gaussian fits it sees every mode: a generator that matches only the mean and covariance of a
  * mixture still scores badly. Two samples of one distribution score above 0 (sampling noise).
+ * Non-finite entries: E_RANGE (the assignment would never terminate on NaN costs).
  */
 export function sampleW2(a: Float64Array, b: Float64Array, dim: number): number {
   const op = 'sampleW2';
@@ -28,6 +30,8 @@ export function sampleW2(a: Float64Array, b: Float64Array, dim: number): number 
     throw new KexueError('E_SHAPE', `${op}: a and b must be Float64Arrays of the same length; got ${describe(a)} and ${describe(b)}`);
   if (!Number.isInteger(dim) || dim < 1 || a.length % dim !== 0 || a.length === 0)
     throw new KexueError('E_SHAPE', `${op}: the samples must be [n, dim] with n >= 1; got ${a.length} values and dim ${describe(dim)}`);
+  assertFiniteArray(a, 'a', op);
+  assertFiniteArray(b, 'b', op);
   const n = a.length / dim;
   const cost = (i: number, j: number): number => {
     let s = 0;
@@ -94,7 +98,7 @@ export interface RingData {
 }
 
 /** n points [n, 2] from `modes` Gaussians of std `std` equally spaced on a circle of `radius`. */
-export function sampleRing(n: number, seed: number, s: number, d: RingData = {}): Float64Array {
+export function sampleRing(n: number, seed: number | bigint, s: number, d: RingData = {}): Float64Array {
   const modes = d.modes ?? 8, radius = d.radius ?? 2, std = d.std ?? 0.05;
   const u = uniform([n], { seed, stream: stream(s, 0), dtype: 'float64' }).data;
   const e = normal([2 * n], { seed, stream: stream(s, 1), std, dtype: 'float64' }).data;
@@ -108,7 +112,7 @@ export function sampleRing(n: number, seed: number, s: number, d: RingData = {})
 }
 
 /** n points [n, 2] on the noisy sine curve (2t, sin(pi t)) + N(0, std^2 I), t ~ U(-1, 1). */
-export function sampleCurve(n: number, seed: number, s: number, std = 0.05): Float64Array {
+export function sampleCurve(n: number, seed: number | bigint, s: number, std = 0.05): Float64Array {
   const u = uniform([n], { seed, stream: stream(s, 0), dtype: 'float64' }).data;
   const e = normal([2 * n], { seed, stream: stream(s, 1), std, dtype: 'float64' }).data;
   const x = new Float64Array(2 * n);
@@ -123,15 +127,15 @@ export function sampleCurve(n: number, seed: number, s: number, std = 0.05): Flo
 // ---- shared pieces -------------------------------------------------------------------------------
 
 export interface GanTrainOptions {
-  /** Philox seed of the networks' initialisation and every draw. */
-  seed: number;
-  /** Training steps (one critic update and one generator update each). */
+  /** Philox seed of the networks' initialisation and every draw (an integer in [0, 2^64), number or bigint). */
+  seed: number | bigint;
+  /** Training steps (one critic update and one generator update each), at most 2^32. */
   steps: number;
-  /** Batch size (default 128). */
+  /** Batch size (default 128; 2 .. 2^16). */
   batch?: number;
-  /** Hidden width of every network (two hidden relu layers; default 64). */
+  /** Hidden width of every network (two hidden relu layers; default 64; at most 4096). */
   hidden?: number;
-  /** Adam learning rate (default 1e-3) and beta1 (default 0.5); beta2 0.999. */
+  /** Adam learning rate (default 1e-3, > 0) and beta1 (default 0.5, in [0, 1)); beta2 0.999. */
   lr?: number;
   adamBeta1?: number;
   /** The critic's lambda (default 1) and distance norm (default 'l2'). */
@@ -139,12 +143,12 @@ export interface GanTrainOptions {
   norm?: GanQpNorm;
   /** Measure W2 every evalEvery steps (default steps / 10) and at step 0 and the end. */
   evalEvery?: number;
-  /** Samples in the evaluation sets (default 256). */
+  /** Samples in the evaluation sets (default 256; 2 .. 8192: sampleW2 is O(n^3)). */
   evalSamples?: number;
-  /** Steps at which to keep the generated evaluation samples (default: 0 and the end). */
+  /** Steps (integers in [0, steps]) at which to keep the generated evaluation samples, besides 0 and the end. */
   snapshotSteps?: number[];
   backend?: BackendChoice;
-  /** Called after every step. */
+  /** Called after every step (a function; checked before the first step). */
   onProgress?: (step: number, steps: number) => void;
 }
 
@@ -175,7 +179,7 @@ export interface GanTrainResult {
 }
 
 interface Common {
-  seed: number;
+  seed: number | bigint;
   steps: number;
   batch: number;
   hidden: number;
@@ -189,31 +193,52 @@ interface Common {
   onProgress?: (step: number, steps: number) => void;
 }
 
+/** A finite number >= min (> min with strict), or dflt when absent. */
+function num(v: unknown, dflt: number, what: string, op: string, min: number, strict: boolean): number {
+  const x = v === undefined ? dflt : v;
+  if (typeof x !== 'number' || !Number.isFinite(x) || (strict ? x <= min : x < min))
+    throw new KexueError('E_RANGE', `${op}: ${what} must be a finite number ${strict ? '>' : '>='} ${min}; got ${describe(v)}`);
+  return x;
+}
+
+/** An integer in [min, max], or dflt when absent. */
+const int = (v: unknown, dflt: number, what: string, op: string, min: number, max: number): number => integer(v === undefined ? dflt : v, what, op, min, max);
+
+/** An options object (or absent), as E_ARG otherwise. */
+function object<T>(v: unknown, what: string, op: string): Partial<T> {
+  if (v === undefined) return {};
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new KexueError('E_ARG', `${op}: ${what} must be an object; got ${describe(v)}`);
+  return v as Partial<T>;
+}
+
+/** Every option both trainers share, checked before anything runs. */
 function common(o: GanTrainOptions, op: string): Common {
   if (o === null || typeof o !== 'object') throw new KexueError('E_ARG', `${op}: options { seed, steps, ... } are required; got ${describe(o)}`);
-  const int = (v: unknown, dflt: number | undefined, what: string, min: number): number => {
-    const x = v === undefined ? dflt : v;
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < min) throw new KexueError('E_RANGE', `${op}: ${what} must be an integer >= ${min}; got ${describe(v)}`);
-    return x;
-  };
-  const steps = int(o.steps, undefined, 'steps', 1);
-  const pos = (v: unknown, dflt: number, what: string): number => {
-    const x = v === undefined ? dflt : v;
-    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) throw new KexueError('E_RANGE', `${op}: ${what} must be a finite number > 0; got ${describe(v)}`);
-    return x;
-  };
+  rngOpt(o, op);
+  if (o.steps === undefined) throw new KexueError('E_ARG', `${op}: options.steps is required`);
+  const steps = int(o.steps, 0, 'steps', op, 1, 2 ** 32);
+  const norm = o.norm ?? 'l2';
+  if (norm !== 'l1' && norm !== 'l2') throw new KexueError('E_ARG', `${op}: norm must be 'l1' or 'l2'; got ${describe(o.norm)}`);
+  const snaps = o.snapshotSteps ?? [];
+  if (!Array.isArray(snaps)) throw new KexueError('E_ARG', `${op}: snapshotSteps must be an array of steps; got ${describe(snaps)}`);
+  snaps.forEach((x, i) => integer(x, `snapshotSteps[${i}]`, op, 0, steps));
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function')
+    throw new KexueError('E_ARG', `${op}: onProgress must be a function (step, steps) => void; got ${describe(o.onProgress)}`);
   return {
-    seed: int(o.seed, undefined, 'seed', 0),
+    seed: o.seed!,
     steps,
-    batch: int(o.batch, 128, 'batch', 2),
-    hidden: int(o.hidden, 64, 'hidden', 1),
-    lambda: pos(o.lambda, 1, 'lambda'),
-    norm: o.norm ?? 'l2',
-    evalEvery: int(o.evalEvery, Math.max(1, Math.floor(steps / 10)), 'evalEvery', 1),
-    evalSamples: int(o.evalSamples, 256, 'evalSamples', 2),
-    snapshotSteps: new Set([0, steps, ...(o.snapshotSteps ?? [])]),
-    backend: o.backend,
-    adam: { lr: pos(o.lr, 1e-3, 'lr'), beta1: o.adamBeta1 ?? 0.5 },
+    batch: int(o.batch, 128, 'batch', op, 2, 1 << 16),
+    hidden: int(o.hidden, 64, 'hidden', op, 1, 4096),
+    lambda: num(o.lambda, 1, 'lambda', op, 0, true),
+    norm,
+    evalEvery: int(o.evalEvery, Math.max(1, Math.floor(steps / 10)), 'evalEvery', op, 1, 2 ** 32),
+    evalSamples: int(o.evalSamples, 256, 'evalSamples', op, 2, 8192),
+    snapshotSteps: new Set([0, steps, ...snaps]),
+    backend: backendOpt(o, op),
+    adam: {
+      lr: num(o.lr, 1e-3, 'lr', op, 0, true),
+      beta1: probability(o.adamBeta1 ?? 0.5, 'adamBeta1', op),
+    },
     onProgress: o.onProgress,
   };
 }
@@ -240,7 +265,7 @@ function sideBySide(a: Float64Array, ca: number, b: Float64Array, cb: number, ro
   return out;
 }
 
-const net = (dims: number[], seed: number, s: number, backend?: BackendChoice): Mlp =>
+const net = (dims: number[], seed: number | bigint, s: number, backend?: BackendChoice): Mlp =>
   mlpInit(dims, 'relu' as MlpActivation, { seed, stream: stream(EVAL_STEP + 1, s), init: 'he', backend });
 
 /** One Adam step of the critic D on a loss of its scores on the real and the fake inputs. */
@@ -304,12 +329,18 @@ export function trainGanQp(opts: GanQpTrainOptions): GanTrainResult {
   const op = 'trainGanQp';
   const t0 = performance.now();
   const c = common(opts, op);
-  const latent = opts.latent ?? 2;
+  const latent = int(opts.latent, 2, 'latent', op, 1, 1024);
+  const data = object<RingData>(opts.data, 'data', op);
+  const ring: RingData = {
+    modes: int(data.modes, 8, 'data.modes', op, 1, 1 << 20),
+    radius: num(data.radius, 2, 'data.radius', op, 0, false),
+    std: num(data.std, 0.05, 'data.std', op, 0, false),
+  };
   const { seed, batch: B, hidden: H, backend } = c;
   const be = { backend };
   const G = net([latent, H, H, 2], seed, 0, backend), D = net([2, H, H, 1], seed, 1, backend);
   const optG = new Adam(G.params, c.adam), optD = new Adam(D.params, c.adam);
-  const sample = (n: number, s: number) => sampleRing(n, seed, s, opts.data);
+  const sample = (n: number, s: number) => sampleRing(n, seed, s, ring);
   const zDraw = (n: number, s: number) => normal([n * latent], { seed, stream: stream(s, 2), dtype: 'float64', backend }).data as Float64Array;
   const step = (s: number) => {
     const xr = sample(B, s);
@@ -352,10 +383,11 @@ export function trainBiganQp(opts: BiganQpTrainOptions): GanTrainResult {
   const c = common(opts, op);
   const { seed, batch: B, hidden: H, backend } = c;
   const be = { backend };
-  const beta1 = opts.beta1 ?? 1, beta2 = opts.beta2 ?? 1;
+  const beta1 = num(opts.beta1, 1, 'beta1', op, 0, false), beta2 = num(opts.beta2, 1, 'beta2', op, 0, false);
+  const std = num(opts.std, 0.05, 'std', op, 0, false);
   const G = net([1, H, H, 2], seed, 0, backend), D = net([3, H, H, 1], seed, 1, backend), Enc = net([2, H, H, 1], seed, 2, backend);
   const optG = new Adam(G.params, c.adam), optD = new Adam(D.params, c.adam), optE = new Adam(Enc.params, c.adam);
-  const sample = (n: number, s: number) => sampleCurve(n, seed, s, opts.std);
+  const sample = (n: number, s: number) => sampleCurve(n, seed, s, std);
   const zDraw = (n: number, s: number) => normal([n], { seed, stream: stream(s, 2), dtype: 'float64', backend }).data as Float64Array;
   const reconstruction = (real: Float64Array) => {
     const rec = mlpForward(G, mlpForward(Enc, real, be).output, be).output;

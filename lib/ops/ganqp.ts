@@ -10,15 +10,36 @@ type Vec = Float64Array | Float32Array | Tensor | ArrayLike<number>;
 
 export type GanQpNorm = 'l1' | 'l2';
 
-/** A float64 copy of a numeric argument, every entry finite. */
+/** A float64 copy of a numeric argument (plain arrays: numbers only), every entry finite. */
 function vec(v: unknown, what: string, op: string): Float64Array {
   let src: ArrayLike<number> | undefined;
+  if (Array.isArray(v))
+    v.forEach((x, i) => {
+      if (typeof x !== 'number') throw new KexueError('E_DTYPE', `${op}: ${what}[${i}] must be a number; got ${describe(x)}`);
+    });
   if (v instanceof Tensor) src = v.data as ArrayLike<number>;
   else if (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array))) src = v as ArrayLike<number>;
   if (src === undefined) throw new KexueError('E_DTYPE', `${op}: ${what} must be a Float64Array, Float32Array, number[] or Tensor; got ${describe(v)}`);
   const out = Float64Array.from(src);
   for (let i = 0; i < out.length; i++) if (!Number.isFinite(out[i])) throw new KexueError('E_RANGE', `${op}: ${what} has a non-finite entry (${out[i]}) at index ${i}`);
   return out;
+}
+
+/**
+ * A Tensor argument holds rows of `cols` values: rank 1 (flat, like a typed array) or [rows, cols]
+ * ([2, 3] is 2 rows of 3, never read as 3 rows of 2). Typed arrays and plain arrays are flat.
+ */
+function checkRows(v: unknown, cols: number, what: string, colsName: string, op: string): void {
+  if (v instanceof Tensor && v.rank !== 1 && (v.rank !== 2 || v.shape[1] !== cols))
+    throw new KexueError('E_SHAPE', `${op}: ${what} must be flat or [rows, ${colsName}] = [rows, ${cols}]; got a Tensor [${v.shape.join(', ')}]`);
+}
+
+/** Scores ([B] or [B, 1] Tensors, or flat arrays), each checked by checkRows. */
+function scores(vs: [unknown, string][], op: string): Float64Array[] {
+  return vs.map(([v, what]) => {
+    checkRows(v, 1, what, 'one score', op);
+    return vec(v, what, op);
+  });
 }
 
 function positive(v: unknown, what: string, op: string): number {
@@ -121,7 +142,10 @@ export const ganQp = {
     const a = vec(xReal, 'xReal', op), b = vec(xFake, 'xFake', op);
     sameLength(a, b, 'xReal and xFake', op);
     if (opts === null || typeof opts !== 'object') throw new KexueError('E_ARG', `${op}: options { dim, norm? } are required; got ${describe(opts)}`);
-    return distanceRows(a, b, dimOpt(opts.dim, a.length, 'dim', op), normOpt(opts.norm, op));
+    const dim = dimOpt(opts.dim, a.length, 'dim', op);
+    checkRows(xReal, dim, 'xReal', 'dim', op);
+    checkRows(xFake, dim, 'xFake', 'dim', op);
+    return distanceRows(a, b, dim, normOpt(opts.norm, op));
   },
 
   /**
@@ -131,7 +155,7 @@ export const ganQp = {
    */
   criticLoss(tReal: Vec, tFake: Vec, dist: Vec, opts: CriticLossOptions): GanQpLoss {
     const op = 'ganQp.criticLoss';
-    const r = vec(tReal, 'tReal', op), f = vec(tFake, 'tFake', op), d = vec(dist, 'dist', op);
+    const [r, f, d] = scores([[tReal, 'tReal'], [tFake, 'tFake'], [dist, 'dist']], op);
     sameLength(r, f, 'tReal and tFake', op);
     sameLength(r, d, 'tReal and dist', op);
     if (d.some((v) => v < 0)) throw new KexueError('E_RANGE', `${op}: dist must be >= 0 (a norm)`);
@@ -142,7 +166,7 @@ export const ganQp = {
   /** The generator's loss, mean(tReal - tFake) (minimised): gradients 1/B and -1/B. */
   generatorLoss(tReal: Vec, tFake: Vec): GanQpLoss {
     const op = 'ganQp.generatorLoss';
-    const r = vec(tReal, 'tReal', op), f = vec(tFake, 'tFake', op);
+    const [r, f] = scores([[tReal, 'tReal'], [tFake, 'tFake']], op);
     sameLength(r, f, 'tReal and tFake', op);
     return generatorTerms(r, f);
   },
@@ -213,6 +237,8 @@ export const biganQp = {
     sameLength(za, zb, 'zA and zB', op);
     if (opts === null || typeof opts !== 'object') throw new KexueError('E_ARG', `${op}: options { dimX, dimZ, norm? } are required; got ${describe(opts)}`);
     const dx = dimOpt(opts.dimX, xa.length, 'dimX', op), dz = dimOpt(opts.dimZ, za.length, 'dimZ', op);
+    for (const [v, what] of [[xA, 'xA'], [xB, 'xB']] as const) checkRows(v, dx, what, 'dimX', op);
+    for (const [v, what] of [[zA, 'zA'], [zB, 'zB']] as const) checkRows(v, dz, what, 'dimZ', op);
     if (xa.length / dx !== za.length / dz) throw new KexueError('E_SHAPE', `${op}: x holds ${xa.length / dx} rows but z ${za.length / dz}`);
     const norm = normOpt(opts.norm, op);
     // the rows of [x | z] side by side, then distanceRows on them
@@ -231,7 +257,7 @@ export const biganQp = {
   losses(inputs: BiganQpInputs): BiganQpLosses {
     const op = 'biganQp.losses';
     if (inputs === null || typeof inputs !== 'object') throw new KexueError('E_ARG', `${op}: expected { tReal, tFake, dist, lambda, z, zRec, x, xRec, beta1, beta2 }; got ${describe(inputs)}`);
-    const r = vec(inputs.tReal, 'tReal', op), f = vec(inputs.tFake, 'tFake', op), d = vec(inputs.dist, 'dist', op);
+    const [r, f, d] = scores([[inputs.tReal, 'tReal'], [inputs.tFake, 'tFake'], [inputs.dist, 'dist']], op);
     const B = sameLength(r, f, 'tReal and tFake', op);
     sameLength(r, d, 'tReal and dist', op);
     if (d.some((v) => v < 0)) throw new KexueError('E_RANGE', `${op}: dist must be >= 0 (a norm)`);
@@ -242,6 +268,8 @@ export const biganQp = {
     sameLength(x, xRec, 'x and xRec', op);
     if (z.length % B !== 0 || x.length % B !== 0)
       throw new KexueError('E_SHAPE', `${op}: z (${z.length} values) and x (${x.length} values) must hold B = ${B} rows (one per score)`);
+    for (const [v, what] of [[inputs.z, 'z'], [inputs.zRec, 'zRec']] as const) checkRows(v, z.length / B, what, 'z.length / B', op);
+    for (const [v, what] of [[inputs.x, 'x'], [inputs.xRec, 'xRec']] as const) checkRows(v, x.length / B, what, 'x.length / B', op);
     const adv = generatorTerms(r, f);
     const zr = reconstruction(z, zRec, B, beta1), xr = reconstruction(x, xRec, B, beta2);
     return {

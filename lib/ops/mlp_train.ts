@@ -10,7 +10,7 @@ import { runOp, runOpAsync } from '../backends/dispatch.js';
 import { MLP_ACTIVATIONS } from '../backends/js/ig.js';
 import type { BackendChoice } from '../backends/types.js';
 import { asyncOp, syncOp, type Prepared } from './op.js';
-import { backendOpt, options, type OpOptions } from './args.js';
+import { backendOpt, options, rngOpt, type OpOptions } from './args.js';
 import { Mlp, type MlpActivation } from './ig.js';
 import { normal, uniform } from './random.js';
 
@@ -32,9 +32,34 @@ export interface MlpInitOptions {
 
 const INITS: readonly MlpInit[] = ['he', 'xavier', 'pytorch'];
 
+/** The most float64 elements one array of these ops may hold (parameters, activations): 2^28, 2 GiB. */
+export const MLP_MAX_ELEMENTS = 2 ** 28;
+
+/**
+ * An allocation failure (a RangeError from a typed-array constructor, or tensor.ts's E_OOM) as a
+ * KexueError E_OOM that names `op`; any other error is returned unchanged.
+ */
+export function oomError(e: unknown, op: string): unknown {
+  if (e instanceof KexueError && e.code === 'E_OOM' && !e.message.startsWith(`${op}:`)) return new KexueError('E_OOM', `${op}: ${e.message}`, { cause: e });
+  if (e instanceof RangeError) return new KexueError('E_OOM', `${op}: cannot allocate its arrays (${e.message})`, { cause: e });
+  return e;
+}
+
+/** new Float64Array(n) after checking n against MLP_MAX_ELEMENTS (E_RANGE naming `what`), allocation failures as E_OOM. */
+function f64Array(n: number, what: string, op: string): Float64Array {
+  if (n > MLP_MAX_ELEMENTS) throw new KexueError('E_RANGE', `${op}: ${what} would hold ${n} float64 values; the limit is 2^28 = ${MLP_MAX_ELEMENTS}`);
+  try {
+    return new Float64Array(n);
+  } catch (e) {
+    throw oomError(e, op);
+  }
+}
+
 /**
  * A new MLP with layer sizes dims = [d_0, ..., d_L] and one activation per layer, or one
- * activation for every hidden layer (the last layer then 'identity'). All parameters come from
+ * activation for every hidden layer (the last layer then 'identity'; a one-layer net has no hidden
+ * layer, so there the single activation applies to its only layer: mlpInit([4, 2], 'sigmoid') is
+ * logistic regression). At most 2^28 parameters (E_RANGE). All parameters come from
  * one Philox draw of (seed, stream) in the params layout (W_1, b_1, W_2, ...), so the same seed
  * gives the same network on every backend.
  */
@@ -43,22 +68,30 @@ export function mlpInit(dims: number[], activations: MlpActivation[] | MlpActiva
   if (!Array.isArray(dims) || dims.length < 2 || !dims.every((d) => Number.isInteger(d) && d >= 1 && d <= 1 << 20))
     throw new KexueError('E_SHAPE', `${op}: dims must be [d_0, ..., d_L] with at least 2 positive integers; got ${describe(dims)}`);
   const L = dims.length - 1;
+  if (!Array.isArray(activations) && !MLP_ACTIVATIONS.includes(activations))
+    throw new KexueError('E_ARG', `${op}: activations must be one of ${MLP_ACTIVATIONS.join(', ')} or an array of ${L} of them; got ${describe(activations)}`);
   const acts: MlpActivation[] = Array.isArray(activations)
     ? [...activations]
-    : Array.from({ length: L }, (_, l) => (l === L - 1 ? 'identity' : activations));
+    : Array.from({ length: L }, (_, l) => (l === L - 1 && L > 1 ? 'identity' : activations));
   if (acts.length !== L) throw new KexueError('E_SHAPE', `${op}: ${L} layers need ${L} activations; got ${acts.length}`);
   acts.forEach((a, l) => {
     if (!MLP_ACTIVATIONS.includes(a)) throw new KexueError('E_ARG', `${op}: activation ${l} must be one of ${MLP_ACTIVATIONS.join(', ')}; got ${describe(a)}`);
     if (a === 'softmax' && l !== L - 1) throw new KexueError('E_ARG', `${op}: softmax is allowed on the last layer only (layer ${l})`);
   });
   const o = options<MlpInitOptions>(opts, op);
-  if (o.seed === undefined) throw new KexueError('E_ARG', `${op}: options.seed is required (an integer; kexue never seeds from the clock)`);
+  rngOpt(o, op);
   const init = o.init ?? 'he';
   if (!INITS.includes(init)) throw new KexueError('E_ARG', `${op}: init must be one of ${INITS.join(', ')}; got ${describe(init)}`);
   let P = 0;
   for (let l = 1; l <= L; l++) P += dims[l] * dims[l - 1] + dims[l];
-  const draw = { seed: o.seed, stream: o.stream, dtype: 'float64' as const, backend: backendOpt(o, op) };
-  const params = (init === 'he' ? normal([P], draw) : uniform([P], draw)).data as Float64Array;
+  if (P > MLP_MAX_ELEMENTS) throw new KexueError('E_RANGE', `${op}: dims [${dims.join(', ')}] need ${P} parameters; the limit is 2^28 = ${MLP_MAX_ELEMENTS}`);
+  const draw = { seed: o.seed!, stream: o.stream, dtype: 'float64' as const, backend: backendOpt(o, op) };
+  let params: Float64Array;
+  try {
+    params = (init === 'he' ? normal([P], draw) : uniform([P], draw)).data as Float64Array;
+  } catch (e) {
+    throw oomError(e, op);
+  }
   let off = 0;
   for (let l = 1; l <= L; l++) {
     const fin = dims[l - 1], fout = dims[l], nW = fin * fout;
@@ -153,7 +186,7 @@ function prepForward(model: Mlp, x: Tensor | Float64Array | Float32Array, opts?:
     if (o.batch !== batch) throw new KexueError('E_SHAPE', `${op}: x holds ${data.length} values, not batch ${o.batch} x ${d0}`);
   }
   if (!Number.isInteger(batch) || batch < 1) throw new KexueError('E_SHAPE', `${op}: x must hold a positive multiple of d_0 = ${d0} values; got ${data.length}`);
-  const acts = new Float64Array(actsLength(m.dims, batch));
+  const acts = f64Array(actsLength(m.dims, batch), `the activations (2 x batch ${batch} x (${m.dims.slice(1).join(' + ')}))`, op);
   const cache: MlpCache = { spec: m.spec, params: m.params.slice(), batch, x: data, acts };
   return {
     op: 'mlpForward',
@@ -178,13 +211,15 @@ function prepBackward(model: Mlp, cache: MlpCache, gradOutput: Tensor | Float64A
     throw new KexueError('E_ARG', `${op}: the cache comes from a network of another shape than model`);
   const batch = c.batch;
   if (c.acts.length !== actsLength(m.dims, batch) || c.x.length !== batch * m.inputSize) throw new KexueError('E_ARG', `${op}: the cache is malformed`);
-  const g = floats(gradOutput, 'gradOutput', op).data;
+  const { data: g, shape: gShape } = floats(gradOutput, 'gradOutput', op);
+  if (gShape && gShape.length !== 1 && (gShape.length !== 2 || gShape[0] !== batch || gShape[1] !== m.outputSize))
+    throw new KexueError('E_SHAPE', `${op}: gradOutput must be [batch, d_L] = [${batch}, ${m.outputSize}] (or flat); got [${gShape.join(', ')}]`);
   if (g.length !== batch * m.outputSize)
     throw new KexueError('E_SHAPE', `${op}: gradOutput must hold batch x d_L = ${batch} x ${m.outputSize} values; got ${g.length}`);
   const inputGrad = o.inputGrad ?? false;
   if (typeof inputGrad !== 'boolean') throw new KexueError('E_ARG', `${op}: inputGrad must be a boolean; got ${describe(inputGrad)}`);
-  const gradParams = new Float64Array(m.params.length);
-  const gradX = new Float64Array(inputGrad ? batch * m.inputSize : 0);
+  const gradParams = f64Array(m.params.length, 'gradParams', op);
+  const gradX = f64Array(inputGrad ? batch * m.inputSize : 0, 'gradInput', op);
   return {
     op: 'mlpBackward',
     backend: backendOpt(o, op),

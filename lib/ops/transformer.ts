@@ -13,7 +13,7 @@ import type { BackendChoice } from '../backends/types.js';
 import { erf } from '../backends/js/ig.js';
 import { attention, type MaskKind } from './attention.js';
 import { normal } from './random.js';
-import { backendOpt, dtypeOpt, options, rngOpt, type OpOptions } from './args.js';
+import { assertFiniteArray, backendOpt, dtypeOpt, options, rngOpt, type OpOptions } from './args.js';
 
 export type TransformerNorm = 'layernorm' | 'rmsnorm';
 export type TransformerActivation = 'gelu' | 'relu';
@@ -141,8 +141,7 @@ export function validateTransformer(w: unknown, op = 'transformer'): { config: R
     if (dtype === undefined) dtype = t.dtype;
     else if (t.dtype !== dtype) throw new KexueError('E_DTYPE', `${op}: every weight must have one dtype; ${what} is ${t.dtype}, earlier ones ${dtype}`);
     if (t.shape.join() !== shape.join()) throw new KexueError('E_SHAPE', `${op}: ${what} must have shape [${shape.join(', ')}]; got [${t.shape.join(', ')}]`);
-    const a = t.data as FloatArray;
-    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new KexueError('E_RANGE', `${op}: ${what}[${i}] is not finite (${a[i]})`);
+    assertFiniteArray(t.data as FloatArray, what, op);
   };
   const checkNorm = (n: unknown, what: string) => {
     if (n === null || typeof n !== 'object') throw new KexueError('E_ARG', `${op}: ${what} must be { gain, bias? }; got ${describe(n)}`);

@@ -11,7 +11,7 @@ import { runOp } from '../backends/dispatch.js';
 import type { BackendChoice } from '../backends/types.js';
 import { attention, type MaskKind } from './attention.js';
 import { normal } from './random.js';
-import { backendOpt, integer, options } from './args.js';
+import { assertFiniteArray, backendOpt, integer, options, rngOpt } from './args.js';
 
 /** One T-TA layer. Matrices in PyTorch Linear layout [out, in], all float64. */
 export interface TtaLayer {
@@ -48,8 +48,8 @@ export interface RandomTtaOptions {
   ffn?: number;
   /** LayerNorms after each residual (default true) */
   layerNorm?: boolean;
-  /** Philox seed of every weight (integer) */
-  seed: number;
+  /** Philox seed of every weight: an integer in [0, 2^64), a number up to 2^53 - 1 or a bigint */
+  seed: number | bigint;
 }
 
 export interface TtaOptions {
@@ -81,7 +81,8 @@ export function randomTtaWeights(opts: RandomTtaOptions): TtaWeights {
   const f = o.ffn === undefined ? 0 : integer(o.ffn, 'ffn', op, 0, 1 << 16);
   if (o.layerNorm !== undefined && typeof o.layerNorm !== 'boolean') throw new KexueError('E_ARG', `${op}: layerNorm must be a boolean; got ${describe(o.layerNorm)}`);
   const ln = o.layerNorm ?? true;
-  const seed = integer(o.seed, 'seed', op, 0, Number.MAX_SAFE_INTEGER);
+  rngOpt(o, op);
+  const seed = o.seed!;
   let stream = 0;
   const draw = (shape: number[], std: number, mean = 0) =>
     normal(shape, { seed, stream: stream++, dtype: 'float64', std, mean }) as Tensor<Float64Array>;
@@ -156,8 +157,10 @@ function checkWeights(w: unknown, op: string): TtaWeights {
   const f64 = (t: unknown, shape: number[], what: string) => {
     if (!(t instanceof Tensor) || t.dtype !== 'float64' || t.shape.join() !== shape.join())
       throw new KexueError('E_SHAPE', `${op}: ${what} must be a float64 Tensor [${shape.join(', ')}]; got ${describe(t)}`);
+    assertFiniteArray(t.data as Float64Array, `weights.${what}`, op);
   };
   layers.forEach((l, i) => {
+    if (l === null || typeof l !== 'object') throw new KexueError('E_ARG', `${op}: weights.layers[${i}] must be an object; got ${describe(l)}`);
     for (const k of ['wq', 'wk', 'wv', 'wo'] as const) f64(l[k], [d, d], `layers[${i}].${k}`);
     for (const k of ['bq', 'bk', 'bv', 'bo'] as const) f64(l[k], [d], `layers[${i}].${k}`);
     for (const k of ['ln1', 'ln2'] as const)
@@ -197,8 +200,8 @@ export function ttaStack<T extends FloatArray>(weights: TtaWeights, tokenEmb: Te
   if (!(posEmb instanceof Tensor) || posEmb.dtype !== tokenEmb.dtype)
     throw new KexueError('E_DTYPE', `${op}: posEmb must be a Tensor of tokenEmb's dtype (${tokenEmb.dtype}); got ${describe(posEmb)}`);
   if (posEmb.shape.join() !== [N, d].join()) throw new KexueError('E_SHAPE', `${op}: posEmb must be [${N}, ${d}]; got [${posEmb.shape.join(', ')}]`);
-  for (const [t, what] of [[tokenEmb, 'tokenEmb'], [posEmb, 'posEmb']] as const)
-    if (!(t.data as FloatArray).every(Number.isFinite)) throw new KexueError('E_RANGE', `${op}: ${what} has non-finite entries`);
+  assertFiniteArray(tokenEmb.data as FloatArray, 'tokenEmb', op);
+  assertFiniteArray(posEmb.data as FloatArray, 'posEmb', op);
   const f32 = tokenEmb.dtype === 'float32';
   const rows = B * N;
   const dh = d / H;

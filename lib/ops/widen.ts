@@ -180,21 +180,32 @@ export function deepen(weights: TransformerWeights, opts: DeepenOptions): Transf
   const copy = (t: T) => new Tensor(t.data.slice(), t.shape);
   const zero = (t: T) => new Tensor(allocate(dtype, t.size), t.shape);
   const copyNorm = (n: NormWeights): NormWeights => ({ gain: copy(n.gain), ...(n.bias ? { bias: copy(n.bias) } : {}) });
-  const fresh = (at: number, count: number): TransformerLayer => {
-    // random blocks take streams after the original model's (randomLayer index L + count)
-    const src = init === 'copy' ? weights.layers[Math.max(0, at - 1)] : randomLayer(cfg, o.seed!, L + count, dtype, backend);
+  const copyLayer = (src: TransformerLayer): TransformerLayer => {
     const l = { ln1: copyNorm(src.ln1), ln2: copyNorm(src.ln2) } as TransformerLayer;
     for (const name of LAYER_TENSORS) l[name] = copy(src[name]);
-    for (const name of ['wo', 'bo', 'w2', 'b2'] as const) l[name] = zero(src[name]);
     return l;
   };
+  const fresh = (at: number, count: number): TransformerLayer => {
+    // random blocks take streams after the original model's (randomLayer index L + count)
+    const l = copyLayer(init === 'copy' ? weights.layers[Math.max(0, at - 1)] : randomLayer(cfg, o.seed!, L + count, dtype, backend));
+    for (const name of ['wo', 'bo', 'w2', 'b2'] as const) l[name] = zero(l[name]);
+    return l;
+  };
+  // every tensor of the result is a fresh copy: editing the deeper model leaves `weights` alone
   const layers: TransformerLayer[] = [];
   let inserted = 0;
   for (let i = 0; i <= L; i++) {
     for (const a of where) if (a === i) layers.push(fresh(i, inserted++));
-    if (i < L) layers.push(weights.layers[i]);
+    if (i < L) layers.push(copyLayer(weights.layers[i]));
   }
-  return { ...weights, config: { ...weights.config, layers: layers.length }, layers };
+  return {
+    config: { ...weights.config, layers: layers.length },
+    embed: copy(weights.embed),
+    pos: copy(weights.pos),
+    layers,
+    ...(weights.lnFinal ? { lnFinal: copyNorm(weights.lnFinal) } : {}),
+    ...(weights.head ? { head: copy(weights.head) } : {}),
+  };
 }
 
 export interface WidenToOptions extends OpOptions {
