@@ -152,3 +152,16 @@ export {
   type BiganQpInputs,
   type BiganQpLosses,
 } from './ops/ganqp.js';
+export {
+  trainGanQp,
+  trainBiganQp,
+  sampleW2,
+  sampleRing,
+  sampleCurve,
+  type GanTrainOptions,
+  type GanQpTrainOptions,
+  type BiganQpTrainOptions,
+  type GanTrainResult,
+  type GanEval,
+  type RingData,
+} from './ops/gan_train.js';
