@@ -30,7 +30,7 @@ import {
   type IgMethod,
   type MlpActivation,
 } from '../dist/index.js';
-import { mlpPoint } from '../dist/backends/js/ig.js';
+import { erf, mlpPoint } from '../dist/backends/js/ig.js';
 import { errorCode, firstBitMismatch, freshSeed, relFro } from './helpers.js';
 
 const METHODS: IgMethod[] = ['riemann_left', 'riemann_right', 'riemann_middle', 'riemann_trapezoid', 'gausslegendre'];
@@ -96,6 +96,40 @@ describe('quadrature', () => {
     const g2 = quadrature('gausslegendre', 2);
     expect(Math.abs(g2.nodes[0] - (0.5 - 0.5 / Math.sqrt(3)))).toBeLessThan(1e-16);
     expect([...g2.weights]).toEqual([0.5, 0.5]);
+  });
+});
+
+describe('erf (GELU in the js reference and the Transformer glue)', () => {
+  it('matches known values to 4 ulp, is odd, and saturates', () => {
+    // CPython's math.erf (correctly rounded to within 1 ulp); the tabulated Taylor expansion's own
+    // error is under 2 ulp, so 4 ulp is the bound.
+    const known: [number, number][] = [
+      [1e-300, 1.1283791670955126e-300],
+      [1e-8, 1.1283791670955126e-8],
+      [0.0078125, 0.008815282895179188],
+      [0.1, 0.1124629160182849],
+      [0.5, 0.5204998778130465],
+      [0.7071067811865476, 0.682689492137086],
+      [1.0, 0.8427007929497149],
+      [1.2345, 0.9191623964135658],
+      [1.5, 0.9661051464753108],
+      [2.0, 0.9953222650189527],
+      [2.4921875, 0.999575693743277],
+      [2.4999, 0.9995928300996666],
+      [2.5, 0.999593047982555],
+      [3.0, 0.9999779095030014],
+      [4.5, 0.9999999998033839],
+      [5.9, 0.9999999999999999],
+    ];
+    for (const [x, want] of known) {
+      const ulp = Math.max(Number.MIN_VALUE, Math.abs(want) * 2 ** -52);
+      expect(Math.abs(erf(x) - want) / ulp, `erf(${x})`).toBeLessThanOrEqual(4);
+      expect(erf(-x)).toBe(-erf(x));
+    }
+    expect(erf(0)).toBe(0);
+    expect(erf(7)).toBe(1);
+    expect(erf(-Infinity)).toBe(-1);
+    expect(erf(NaN)).toBeNaN();
   });
 });
 

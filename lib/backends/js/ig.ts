@@ -14,21 +14,56 @@ export type MlpActivation = (typeof MLP_ACTIVATIONS)[number];
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
-/** erf(x) to about 1e-15: Taylor series below 2.5, a continued fraction for erfc above. */
+// erf on [0, 2.5): the Taylor series about the nearest point x0 of a grid of step 1/64,
+//   erf(x0 + h) = erf(x0) + 2/sqrt(pi) e^(-x0^2) sum_{n >= 0} (-1)^n H_n(x0) h^(n+1) / (n+1)!
+// (H_n the physicists' Hermite polynomials, H_{n+1} = 2 x H_n - 2 n H_{n-1}). |h| <= 1/128 and
+// |H_n(x0)| <= (2 x0 + 2 sqrt n)^n bound term n by 2e-18 at n = 9, so ten terms reach rounding
+// level. The table erf(x0) is built once by stepping the same expansion (16 terms, h = 1/64)
+// from erf(0) = 0 with a compensated sum: no cancellation (the Maclaurin series at 2.5 cancels
+// terms near 500 and loses 5e-15). About 5x faster than summing the Maclaurin series per call
+// (GELU in the tour's Transformer spent half its time in erf).
+const ERF_STEP = 64;
+const ERF_N = 2.5 * ERF_STEP + 1;
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+const ERF_X0 = new Float64Array(ERF_N);
+const ERF_D0 = new Float64Array(ERF_N);
+
+/** sum_{n < terms} (-1)^n H_n(x0) h^(n+1) / (n+1)!. */
+function erfTaylor(x0: number, h: number, terms: number): number {
+  let hPrev = 0, hCur = 1; // H_{n-1}, H_n
+  let p = h; // h^(n+1) / (n+1)!
+  let sum = h;
+  for (let n = 0; n < terms - 1; n++) {
+    const hNext = 2 * x0 * hCur - 2 * n * hPrev;
+    hPrev = hCur;
+    hCur = hNext;
+    p *= h / (n + 2);
+    sum += (n & 1 ? p : -p) * hCur;
+  }
+  return sum;
+}
+{
+  let hi = 0, lo = 0;
+  for (let k = 0; k < ERF_N; k++) {
+    const x0 = k / ERF_STEP;
+    ERF_X0[k] = hi + lo;
+    ERF_D0[k] = TWO_OVER_SQRT_PI * Math.exp(-x0 * x0);
+    const inc = ERF_D0[k] * erfTaylor(x0, 1 / ERF_STEP, 16);
+    const s = hi + inc; // two-sum: hi + inc = s + err exactly
+    const bb = s - hi;
+    lo += hi - (s - bb) + (inc - bb);
+    hi = s;
+  }
+}
+
+/** erf(x) to rounding level: a tabulated Taylor expansion below 2.5, a continued fraction for erfc above. */
 export function erf(x: number): number {
   if (Number.isNaN(x)) return NaN;
   const ax = Math.abs(x);
   if (ax < 2.5) {
-    // erf x = 2/sqrt(pi) sum_n (-1)^n x^(2n+1) / (n! (2n+1))
-    let term = ax, sum = ax;
-    const x2 = ax * ax;
-    for (let n = 1; n < 80; n++) {
-      term *= -x2 / n;
-      const t = term / (2 * n + 1);
-      sum += t;
-      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
-    }
-    const r = (2 / Math.sqrt(Math.PI)) * sum;
+    const k = Math.round(ax * ERF_STEP);
+    const x0 = k / ERF_STEP;
+    const r = ERF_X0[k] + ERF_D0[k] * erfTaylor(x0, ax - x0, 10);
     return x < 0 ? -r : r;
   }
   if (ax > 6) return x < 0 ? -1 : 1;
