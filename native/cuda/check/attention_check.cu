@@ -50,20 +50,12 @@
 #include "../../core/random.h"
 #include "../kx_cuda.h"
 
-extern "C" void* kx_host_alloc(size_t bytes) { return malloc(bytes); }
-extern "C" void kx_host_free(void* p) { free(p); }
-
 namespace {
 
 using kx::Status;
 
-uint64_t splitmix64(uint64_t* s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-double unif(uint64_t* s) { return (double)(splitmix64(s) >> 11) * 0x1p-53; }
+using ck::splitmix64;
+using ck::unif;
 double gauss(uint64_t* s) {  // sum of 4 uniforms, variance 1
   return (unif(s) + unif(s) + unif(s) + unif(s) - 2.0) * 1.7320508075688772;
 }

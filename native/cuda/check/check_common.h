@@ -49,9 +49,15 @@ inline bool parse_check_args(int argc, char** argv, CheckArgs* a) {
   return true;
 }
 
-// Failure counting and the seeded test data of the check programs (namespace ck; the older checks
-// still carry their own copies).
+// The host allocation hooks native/core calls (the addon's are in native/napi/thread_pool.cc;
+// each check program is one translation unit, so defining them here defines them once).
+extern "C" void* kx_host_alloc(size_t bytes) { return malloc(bytes); }
+extern "C" void kx_host_free(void* p) { free(p); }
+
+// Failure counting, the seeded test data and the endings of the check programs (namespace ck).
 #include <stdarg.h>
+
+#include "../../core/kx.h"
 
 namespace ck {
 
@@ -78,5 +84,29 @@ inline uint64_t splitmix64(uint64_t* s) {
 
 // Uniform in [0, 1) with 53 random bits.
 inline double unif(uint64_t* s) { return (double)(splitmix64(s) >> 11) * 0x1p-53; }
+
+// The exit status after the checks: 1 and "FAILED: n check(s)" when any failed, else 0 and
+// "all <what> checks passed".
+inline int finish(const char* what) {
+  if (g_failures > 0) {
+    printf("FAILED: %d check(s)\n", g_failures);
+    return 1;
+  }
+  printf("all %s checks passed\n", what);
+  return 0;
+}
+
+// Without a device: a valid call (status s, message err) must report E_BACKEND "no CUDA device:
+// ...", not crash. Returns the exit status: 1 after earlier failures or a wrong report, else 0.
+inline int finish_without_device(kx::Status s, const char* err, const char* reason) {
+  if (s != kx::E_BACKEND || strncmp(err, "no CUDA device: ", 16) != 0)
+    fail("no device: got %s '%s', want E_BACKEND 'no CUDA device: ...'", kx::status_name(s), err);
+  if (g_failures > 0) {
+    printf("FAILED: %d check(s)\n", g_failures);
+    return 1;
+  }
+  printf("no CUDA device: %s\n", reason);
+  return 0;
+}
 
 }  // namespace ck

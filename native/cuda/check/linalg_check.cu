@@ -62,27 +62,14 @@
 #include "../../core/linalg.h"
 #include "../kx_cuda.h"
 
-extern "C" void* kx_host_alloc(size_t bytes) { return malloc(bytes); }
-extern "C" void kx_host_free(void* p) { free(p); }
-
 namespace {
 
 using kx::Status;
 namespace kc = kx::cuda;
 
-int g_failures = 0;
+using ck::fail;
+using ck::g_failures;
 bool g_cuda_error = false;
-
-void fail(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-void fail(const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  printf("  FAIL ");
-  vprintf(fmt, ap);
-  printf("\n");
-  va_end(ap);
-  ++g_failures;
-}
 
 
 // ---- a thread pool for the CPU references (kx::Exec) -------------------------------------------
@@ -127,13 +114,8 @@ const kx::Exec g_exec = {pool_for, nullptr};
 
 // ---- random numbers, test matrices ----------------------------------------------------------------
 
-uint64_t splitmix64(uint64_t* s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-double unif(uint64_t* s) { return (double)(splitmix64(s) >> 11) * 0x1p-53; }
+using ck::splitmix64;
+using ck::unif;
 double gauss(uint64_t* s) { return (unif(s) + unif(s) + unif(s) + unif(s) - 2.0) * 1.7320508075688772; }
 
 // M <- H M H for the Householder reflection H = I - 2 v v^T / v^T v (M symmetric, n x n); the

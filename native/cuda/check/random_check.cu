@@ -24,9 +24,6 @@
 #include "../../core/random.h"
 #include "../kx_cuda.h"
 
-extern "C" void* kx_host_alloc(size_t bytes) { return malloc(bytes); }
-extern "C" void kx_host_free(void* p) { free(p); }
-
 namespace {
 
 using kx::Rng;
