@@ -39,21 +39,28 @@ export function nativeAddon(): Record<string, any> | undefined {
   return loadNative().addon as Record<string, any> | undefined;
 }
 
-/** Q diag(lams) Q^T with a random orthogonal Q (modified Gram-Schmidt of a Gaussian matrix). */
-export function spd(n: number, seed: number, lams?: number[]): Float64Array {
-  const g = normal([n, n], { seed, dtype: 'float64' }).data;
-  const Q = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    for (let i = 0; i < n; i++) Q[i * n + j] = g[i * n + j];
-    for (let k = 0; k < j; k++) {
-      let d = 0;
-      for (let i = 0; i < n; i++) d += Q[i * n + j] * Q[i * n + k];
-      for (let i = 0; i < n; i++) Q[i * n + j] -= d * Q[i * n + k];
-    }
-    let nn = 0;
-    for (let i = 0; i < n; i++) nn += Q[i * n + j] ** 2;
-    for (let i = 0; i < n; i++) Q[i * n + j] /= Math.sqrt(nn);
+/** A random orthogonal m x m matrix: Gram-Schmidt, twice per column, of a Gaussian matrix. */
+export function orthogonal(m: number, seed: number): Float64Array {
+  const g = normal([m, m], { seed, dtype: 'float64' }).data;
+  const Q = new Float64Array(m * m);
+  for (let j = 0; j < m; j++) {
+    for (let i = 0; i < m; i++) Q[i * m + j] = g[i * m + j];
+    for (let pass = 0; pass < 2; pass++)
+      for (let k = 0; k < j; k++) {
+        let d = 0;
+        for (let i = 0; i < m; i++) d += Q[i * m + j] * Q[i * m + k];
+        for (let i = 0; i < m; i++) Q[i * m + j] -= d * Q[i * m + k];
+      }
+    let s = 0;
+    for (let i = 0; i < m; i++) s += Q[i * m + j] ** 2;
+    for (let i = 0; i < m; i++) Q[i * m + j] /= Math.sqrt(s);
   }
+  return Q;
+}
+
+/** Q diag(lams) Q^T with a random orthogonal Q. */
+export function spd(n: number, seed: number, lams?: number[]): Float64Array {
+  const Q = orthogonal(n, seed);
   const l = lams ?? Array.from(uniform([n], { seed: seed + 1, dtype: 'float64' }).data, (u) => 0.5 + 2 * u);
   const QL = Q.map((q, i) => q * l[i % n]);
   const A = matmul(QL, transpose(Q, n, n), n, n, n);

@@ -5,26 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { attention, attentionRank, normal, singularValues, tensor } from '../dist/index.js';
 import { matmul, transpose } from '../dist/backends/js/linalg.js';
-import { errorCode, freshSeed } from './helpers.js';
-
-/** A random orthogonal m x m matrix (modified Gram-Schmidt of a Gaussian matrix). */
-function orthogonal(m: number, seed: number): Float64Array {
-  const g = normal([m, m], { seed, dtype: 'float64' }).data;
-  const Q = new Float64Array(m * m);
-  for (let j = 0; j < m; j++) {
-    for (let i = 0; i < m; i++) Q[i * m + j] = g[i * m + j];
-    for (let pass = 0; pass < 2; pass++)
-      for (let k = 0; k < j; k++) {
-        let d = 0;
-        for (let i = 0; i < m; i++) d += Q[i * m + j] * Q[i * m + k];
-        for (let i = 0; i < m; i++) Q[i * m + j] -= d * Q[i * m + k];
-      }
-    let s = 0;
-    for (let i = 0; i < m; i++) s += Q[i * m + j] ** 2;
-    for (let i = 0; i < m; i++) Q[i * m + j] /= Math.sqrt(s);
-  }
-  return Q;
-}
+import { errorCode, freshSeed, orthogonal } from './helpers.js';
 
 describe('singularValues', () => {
   it('returns known singular values, the tiny ones too (relative 1e-12 of the largest)', () => {
