@@ -16,7 +16,6 @@ function scatterSpec(title: string, r: GanTrainResult): Record<string, unknown> 
     for (let i = 0; i < samples.length / 2; i++) values.push({ x: samples[2 * i], y: samples[2 * i + 1], kind: 'generated', step });
   }
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
     data: { values },
     facet: { column: { field: 'step', type: 'ordinal', title: 'training step' } },
@@ -42,7 +41,6 @@ function w2Spec(runs: [string, GanTrainResult][]): Record<string, unknown> {
       values.push({ model, step: h.step, W2: h.w2Gaussian, measure: 'Gaussian fits' });
     }
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: 'W2(generated, real) during training',
     data: { values },
     facet: { column: { field: 'model', type: 'nominal' } },

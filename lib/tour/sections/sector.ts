@@ -4,9 +4,10 @@
 // around them (fixed seeds: the tour is deterministic), the same hit count on every backend, and
 // a plot of P(n, theta) for n = 2, 3, 5, 10, 50 (closed form lines, Monte-Carlo points with their
 // intervals).
-import { backends, sectorProbability, sectorProbabilityMonteCarlo as mc, type BackendName } from '../../index.js';
+import { sectorProbability, sectorProbabilityMonteCarlo as mc } from '../../index.js';
 import { sectorTheta as thetaFor } from '../../ops/sector.js';
 import type { TourContext, TourRow, TourSection } from '../types.js';
+import { availableBackends } from '../util.js';
 
 const TWO_PI = 2 * Math.PI;
 const SEED = 7;
@@ -42,7 +43,7 @@ async function run(ctx: TourContext): Promise<TourRow[]> {
     pass: edgeHits.every((r) => r.hits === r.trials),
   });
   // Bit identity: one problem on every backend this machine has.
-  const avail = backends().filter((b) => b.available).map((b) => b.name as BackendName);
+  const avail = availableBackends();
   const same = avail.map((b) => mc(30, 5.5, { trials: 2000, seed: SEED, backend: b }).hits);
   rows.push({
     claim: 'the same hit count on every backend (n = 30, theta = 5.5, 2000 trials)',
@@ -81,7 +82,6 @@ async function run(ctx: TourContext): Promise<TourRow[]> {
   const x = { field: 'theta', type: 'quantitative', title: 'theta (radians)', scale: { domain: [0, TWO_PI] } };
   const color = { field: 'n', type: 'nominal', title: 'points', sort: plotNs.map((n) => `n = ${n}`) };
   const file = await ctx.plot('sector.svg', {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: 'P(n uniform points in a disc lie in one sector of angle theta)',
     width: 520,
     height: 320,
